@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# rloop top-level Makefile.  Kbuild (make -C $KDIR M=$PWD) reads ./Kbuild,
+# not this file.  Every target installs what it needs first (tools/setup).
+#
+#   make            set up, build the test kernel (cached), build loop.ko
+#   make run        ... boot the test VM, load rloop, short demo, lockdep verdict
+#   make check      host unit tests, VM test suite, lockdep verdict
+#   make kernel     only the test kernel       make setup   only the packages
+#   make clean
+#
+# Variables: KDIR=<kernel build tree> (your own Rust-enabled kernel),
+# KERNEL=<flavour> (tools/kernel/<flavour>.config), CLIPPY=1, T=<test glob>
+# (run only matching guest tests), PROVOKE=1 (add the deliberate lockdep
+# splat test, which must make `make check` fail), RLOOP_CACHE=<cache dir>.
+
+export KDIR KERNEL CLIPPY T PROVOKE RLOOP_CACHE
+
+# Host tools (cargo) from the rustup toolchain when there is one; the kernel
+# and the module always use Debian's rustc 1.85 (tools/toolchain.sh).
+export PATH := $(if $(wildcard $(HOME)/.cargo/bin/cargo),$(HOME)/.cargo/bin:)$(PATH)
+
+.PHONY: all modules setup kernel run check clean inspector
+
+all: modules
+
+setup:
+	@tools/setup
+
+kernel: setup
+	@tools/kernel/build $(KERNEL)
+
+modules: setup
+	@tools/build-module
+
+inspector:
+	@cargo build --release --quiet -p lockdep-inspect
+
+run: modules inspector
+	@tools/run-demo
+
+check: setup
+	@tools/check
+
+clean:
+	git clean -fdX -e '!.cache' .

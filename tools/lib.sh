@@ -1,0 +1,44 @@
+# Shared shell helpers for tools/*.  Source it; do not run it.
+
+# Pinned bindgen-cli version (tools/setup installs it into the cache).
+RLOOP_BINDGEN_V=0.70.1
+
+# Host Rust tools: prefer the user's rustup toolchain when it is not on PATH.
+if ! command -v cargo >/dev/null && [[ -x $HOME/.cargo/bin/cargo ]]; then
+	PATH=$HOME/.cargo/bin:$PATH
+fi
+
+rloop_cache() { echo "${RLOOP_CACHE:-$HOME/.cache/rloop}"; }
+
+die() {
+	echo "rloop: error: $*" >&2
+	exit 1
+}
+
+step() { echo "rloop: $*" >&2; }
+
+# run_logged PHASE LOG CMD...: run CMD with output to LOG, printing the phase
+# and elapsed time every 30 s instead of thousands of make lines.
+run_logged() {
+	local phase=$1 log=$2
+	shift 2
+	mkdir -p "$(dirname "$log")"
+	local start=$SECONDS
+	step "$phase (log: $log)"
+	"$@" >"$log" 2>&1 &
+	local pid=$! rc next=$((start + 30))
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+		if ((SECONDS >= next)); then
+			step "  $phase: $((SECONDS - start)) s elapsed"
+			next=$((next + 30))
+		fi
+	done
+	wait "$pid" && rc=0 || rc=$?
+	if ((rc != 0)); then
+		echo "---- last lines of $log ----" >&2
+		tail -n 30 "$log" >&2
+		die "$phase failed after $((SECONDS - start)) s (exit $rc, log: $log)"
+	fi
+	step "  $phase: done in $((SECONDS - start)) s"
+}

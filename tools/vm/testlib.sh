@@ -1,0 +1,59 @@
+# tools/vm/testlib.sh: helpers for guest tests (sourced by guest-suite).
+set -euo pipefail
+
+# fail MSG: stop the test with a message.
+fail() {
+	echo "  FAIL: $*" >&2
+	exit 1
+}
+
+# expect CMD...: run CMD; fail the test (showing CMD) if it fails.
+expect() {
+	"$@" || fail "command failed: $*"
+}
+
+# expect_fail CMD...: CMD must fail.
+expect_fail() {
+	if "$@" 2>/dev/null; then fail "unexpectedly succeeded: $*"; fi
+}
+
+# assert_eq WHAT GOT WANT
+assert_eq() {
+	[[ $2 == "$3" ]] || fail "$1: got '$2', want '$3'"
+}
+
+# Our module: loaded by name from the guest's module tree (extra/loop.ko).
+load_rloop() {
+	modprobe loop "$@" || fail "modprobe loop failed"
+	is_rloop || fail "the loaded 'loop' module is not rloop"
+}
+
+# is_rloop: the loaded `loop` module is ours (its symbols are Rust/rloop).
+is_rloop() {
+	[[ -d /sys/module/loop ]] && grep -q 'rloop' <(grep '\[loop\]' /proc/kallsyms)
+}
+
+unload_loop() {
+	if [[ -d /sys/module/loop ]]; then
+		rmmod loop || fail "rmmod loop failed"
+	fi
+}
+
+# on_exit CMD: run CMD (with errors ignored) when the test ends, however it
+# ends; the last registered runs first.
+_cleanups=()
+on_exit() { _cleanups=("$1" "${_cleanups[@]}"); }
+_run_cleanups() {
+	local rc=$? c
+	set +e
+	for c in "${_cleanups[@]}"; do eval "$c" >/dev/null 2>&1; done
+	exit "$rc"
+}
+trap _run_cleanups EXIT
+
+# Scratch directory, removed at exit.
+scratch() {
+	SCRATCH=$(mktemp -d /tmp/rloop-test.XXXXXX)
+	on_exit 'cd /; rm -rf "$SCRATCH"'
+	cd "$SCRATCH"
+}
