@@ -1,10 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rloop C shim: only what Rust cannot reach through 6.12's bindings
- * (static inlines, C-only structures, uAPI layouts).  Keep it small.
+ * (static inlines, C-only structures, module parameters, uAPI layouts).
+ * Keep it small; all logic lives in Rust.
  */
+#include <linux/blk-mq.h>
+#include <linux/blkdev.h>
+#include <linux/pagemap.h>
+#include <linux/sched/mm.h>
+#include <linux/uio.h>
+#include <linux/fs.h>
 #include <linux/loop.h>
+#include <linux/major.h>
+#include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
+
+#include "rloop_shim.h"
 
 /*
  * uAPI layouts as the C compiler sees them; rust/kernel_ext/loop_uapi.rs
@@ -15,3 +27,234 @@ const size_t rloop_uapi_sizes[3] = {
 	sizeof(struct loop_info64),
 	sizeof(struct loop_config),
 };
+
+/*
+ * Module parameters, named and checked as loop.c's (6.12's Rust `module!`
+ * has no parameter support).  Read by rust/kernel_ext/loop_params.rs.
+ */
+#ifdef CONFIG_BLK_DEV_LOOP_MIN_COUNT
+int rloop_max_loop = CONFIG_BLK_DEV_LOOP_MIN_COUNT;
+#else
+int rloop_max_loop = 8;
+#endif
+bool rloop_max_loop_specified;
+int rloop_max_part;
+int rloop_hw_queue_depth = 128;
+
+static int rloop_max_loop_set(const char *val, const struct kernel_param *kp)
+{
+	int ret = param_set_int(val, kp);
+
+	if (ret < 0)
+		return ret;
+	rloop_max_loop_specified = true;
+	return 0;
+}
+
+static const struct kernel_param_ops rloop_max_loop_ops = {
+	.set = rloop_max_loop_set,
+	.get = param_get_int,
+};
+module_param_cb(max_loop, &rloop_max_loop_ops, &rloop_max_loop, 0444);
+MODULE_PARM_DESC(max_loop, "Maximum number of loop devices");
+module_param_named(max_part, rloop_max_part, int, 0444);
+MODULE_PARM_DESC(max_part, "Maximum number of partitions per loop device");
+
+static int rloop_hw_queue_depth_set(const char *s, const struct kernel_param *p)
+{
+	int qd, ret;
+
+	ret = kstrtoint(s, 0, &qd);
+	if (ret < 0)
+		return ret;
+	if (qd < 1)
+		return -EINVAL;
+	rloop_hw_queue_depth = qd;
+	return 0;
+}
+
+static const struct kernel_param_ops rloop_hw_queue_depth_ops = {
+	.set = rloop_hw_queue_depth_set,
+	.get = param_get_int,
+};
+module_param_cb(hw_queue_depth, &rloop_hw_queue_depth_ops, &rloop_hw_queue_depth, 0444);
+MODULE_PARM_DESC(hw_queue_depth, "Queue depth for each hardware queue. Default: 128");
+
+MODULE_ALIAS_MISCDEV(LOOP_CTRL_MINOR);
+MODULE_ALIAS("devname:loop-control");
+MODULE_ALIAS_BLOCKDEV_MAJOR(LOOP_MAJOR);
+
+/*
+ * /dev/loop-control.  The shim owns the C-only struct miscdevice and its
+ * file_operations (with a real owner); the ioctl goes to Rust
+ * (rust/kernel_ext/miscdevice.rs).
+ */
+static long (*rloop_ctl_ioctl_fn)(void *ctx, unsigned int cmd, unsigned long arg);
+static void *rloop_ctl_ctx;
+
+static long rloop_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return rloop_ctl_ioctl_fn(rloop_ctl_ctx, cmd, arg);
+}
+
+static const struct file_operations rloop_ctl_fops = {
+	.open		= nonseekable_open,
+	.unlocked_ioctl	= rloop_ctl_ioctl,
+	.compat_ioctl	= rloop_ctl_ioctl,
+	.owner		= THIS_MODULE,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice rloop_ctl_misc = {
+	.minor		= LOOP_CTRL_MINOR,
+	.name		= "loop-control",
+	.fops		= &rloop_ctl_fops,
+};
+
+int rloop_ctl_register(long (*ioctl)(void *ctx, unsigned int cmd, unsigned long arg),
+		       void *ctx)
+{
+	rloop_ctl_ioctl_fn = ioctl;
+	rloop_ctl_ctx = ctx;
+	return misc_register(&rloop_ctl_misc);
+}
+
+void rloop_ctl_deregister(void)
+{
+	misc_deregister(&rloop_ctl_misc);
+}
+
+/* get_file() is a static inline. */
+void rloop_get_file(struct file *file)
+{
+	get_file(file);
+}
+
+/*
+ * An iov_iter over the data of a blk-mq request, as lo_rw_aio() sets it up
+ * (rq_for_each_bvec() is a macro).  A request of several bios gets a copy
+ * of its bvecs in *alloc (GFP_NOIO), which the caller kfree()s after the
+ * I/O; otherwise *alloc is NULL and the iterator uses the bio's own array.
+ */
+int rloop_rq_iter(struct request *rq, struct iov_iter *iter, unsigned int dir,
+		  struct bio_vec **alloc)
+{
+	struct req_iterator rq_iter;
+	struct bio_vec tmp, *bvec;
+	struct bio *bio = rq->bio;
+	unsigned int offset;
+	int nr_bvec = 0;
+
+	*alloc = NULL;
+	if (!bio)
+		return -EIO;
+	rq_for_each_bvec(tmp, rq, rq_iter)
+		nr_bvec++;
+	if (rq->bio != rq->biotail) {
+		bvec = kmalloc_array(nr_bvec, sizeof(*bvec), GFP_NOIO);
+		if (!bvec)
+			return -ENOMEM;
+		*alloc = bvec;
+		rq_for_each_bvec(tmp, rq, rq_iter)
+			*bvec++ = tmp;
+		bvec = *alloc;
+		offset = 0;
+	} else {
+		offset = bio->bi_iter.bi_bvec_done;
+		bvec = __bvec_iter_bvec(bio->bi_io_vec, bio->bi_iter);
+	}
+	iov_iter_bvec(iter, dir, bvec, nr_bvec, blk_rq_bytes(rq));
+	iter->iov_offset = offset;
+	return 0;
+}
+
+/* zero_fill_bio() is a static inline. */
+void rloop_rq_zero_fill(struct request *rq)
+{
+	struct bio *bio;
+
+	for (bio = rq->bio; bio; bio = bio->bi_next)
+		zero_fill_bio(bio);
+}
+
+/* memalloc_noio_save()/restore() are static inlines. */
+unsigned int rloop_memalloc_noio_save(void)
+{
+	return memalloc_noio_save();
+}
+
+void rloop_memalloc_noio_restore(unsigned int flags)
+{
+	memalloc_noio_restore(flags);
+}
+
+/*
+ * The backing file's page cache must not recurse into I/O or the fs while
+ * we write it on behalf of a block device (loop_configure()).  Returns the
+ * old mask, for rloop_file_restore_gfp().
+ */
+gfp_t rloop_file_set_gfp_noio(struct file *file)
+{
+	struct address_space *mapping = file->f_mapping;
+	gfp_t old = mapping_gfp_mask(mapping);
+
+	mapping_set_gfp_mask(mapping, old & ~(__GFP_IO | __GFP_FS));
+	return old;
+}
+
+void rloop_file_restore_gfp(struct file *file, gfp_t gfp)
+{
+	mapping_set_gfp_mask(file->f_mapping, gfp);
+}
+
+/*
+ * /sys/block/loopN/loop/: the attribute group is a C-only structure; the
+ * values come from Rust (rust/kernel_ext/sysfs.rs) through one show
+ * function, by attribute index.  Present only while the device is bound.
+ */
+static ssize_t (*rloop_sysfs_show_fn)(void *private_data, unsigned int index, char *buf);
+
+static ssize_t rloop_attr_show(struct device *dev, struct device_attribute *attr, char *buf);
+
+static struct device_attribute rloop_attrs[] = {
+	__ATTR(backing_file, 0444, rloop_attr_show, NULL),
+	__ATTR(offset, 0444, rloop_attr_show, NULL),
+	__ATTR(sizelimit, 0444, rloop_attr_show, NULL),
+	__ATTR(autoclear, 0444, rloop_attr_show, NULL),
+	__ATTR(partscan, 0444, rloop_attr_show, NULL),
+	__ATTR(dio, 0444, rloop_attr_show, NULL),
+};
+
+static struct attribute *rloop_attr_ptrs[] = {
+	&rloop_attrs[0].attr,
+	&rloop_attrs[1].attr,
+	&rloop_attrs[2].attr,
+	&rloop_attrs[3].attr,
+	&rloop_attrs[4].attr,
+	&rloop_attrs[5].attr,
+	NULL,
+};
+
+static const struct attribute_group rloop_attribute_group = {
+	.name = "loop",
+	.attrs = rloop_attr_ptrs,
+};
+
+static ssize_t rloop_attr_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct gendisk *disk = dev_to_disk(dev);
+
+	return rloop_sysfs_show_fn(disk->private_data, attr - rloop_attrs, buf);
+}
+
+int rloop_sysfs_add(struct gendisk *disk,
+		    ssize_t (*show)(void *private_data, unsigned int index, char *buf))
+{
+	rloop_sysfs_show_fn = show;
+	return sysfs_create_group(&disk_to_dev(disk)->kobj, &rloop_attribute_group);
+}
+
+void rloop_sysfs_remove(struct gendisk *disk)
+{
+	sysfs_remove_group(&disk_to_dev(disk)->kobj, &rloop_attribute_group);
+}

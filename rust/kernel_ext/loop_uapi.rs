@@ -8,12 +8,32 @@
 //! here (they are stable ABI) and checked against the C compiler's view in
 //! [`check_layouts`].
 
+// The structures mirror the uAPI as a whole; the driver uses them field
+// by field as the ioctls land.
+#![allow(dead_code)]
+
 use kernel::prelude::*;
 
 /// Size of the file and crypt name fields (`LO_NAME_SIZE`).
 pub(crate) const LO_NAME_SIZE: usize = 64;
 /// Size of the (unused) key field (`LO_KEY_SIZE`).
 pub(crate) const LO_KEY_SIZE: usize = 32;
+
+/// `lo_flags` bits.
+pub(crate) mod flags {
+    pub(crate) const LO_FLAGS_READ_ONLY: u32 = 1;
+    pub(crate) const LO_FLAGS_AUTOCLEAR: u32 = 4;
+    pub(crate) const LO_FLAGS_PARTSCAN: u32 = 8;
+    pub(crate) const LO_FLAGS_DIRECT_IO: u32 = 16;
+    /// What `LOOP_CONFIGURE` accepts.
+    pub(crate) const LOOP_CONFIGURE_SETTABLE_FLAGS: u32 =
+        LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR | LO_FLAGS_PARTSCAN | LO_FLAGS_DIRECT_IO;
+}
+
+/// `LO_CRYPT_XOR` (removed from the kernel).
+pub(crate) const LO_CRYPT_XOR: u32 = 1;
+/// `LO_CRYPT_CRYPTOAPI` (cryptoloop, removed from the kernel).
+pub(crate) const LO_CRYPT_CRYPTOAPI: u32 = 18;
 
 /// `struct loop_info64`.
 #[repr(C)]
@@ -49,6 +69,8 @@ pub(crate) struct LoopConfig {
 #[derive(Clone, Copy)]
 pub(crate) struct LoopInfo {
     pub(crate) lo_number: i32,
+    /// Padding of the C layout (`__kernel_old_dev_t` is 8-byte aligned).
+    pub(crate) pad0: u32,
     pub(crate) lo_device: u64,
     pub(crate) lo_inode: u64,
     pub(crate) lo_rdevice: u64,
@@ -60,6 +82,46 @@ pub(crate) struct LoopInfo {
     pub(crate) lo_encrypt_key: [u8; LO_KEY_SIZE],
     pub(crate) lo_init: [u64; 2],
     pub(crate) reserved: [u8; 4],
+    /// Tail padding of the C layout.
+    pub(crate) pad1: [u8; 4],
+}
+
+// SAFETY: `LoopConfig` is `repr(C)` with only integer fields and arrays of
+// integers, and no padding (304 bytes, checked below and against C): every
+// bit pattern is valid, as `FromBytes` requires for copies from user space.
+unsafe impl kernel::types::FromBytes for LoopConfig {}
+
+// SAFETY: `LoopInfo64` is `repr(C)`, integers only, no padding (232 bytes:
+// five u64, four u32, 160 bytes of arrays, two u64): every byte is
+// initialised, as `AsBytes` requires for copies to user space.
+unsafe impl kernel::types::AsBytes for LoopInfo64 {}
+
+// SAFETY: `LoopInfo` is `repr(C)` with its padding spelled out as fields
+// (`pad0`, `pad1`), integers only: every byte is initialised.
+unsafe impl kernel::types::AsBytes for LoopInfo {}
+
+impl LoopConfig {
+    /// All fields zero.
+    pub(crate) fn zeroed() -> Self {
+        // SAFETY: integers and integer arrays only: all-zero is valid.
+        unsafe { core::mem::zeroed() }
+    }
+}
+
+impl LoopInfo64 {
+    /// All fields zero.
+    pub(crate) fn zeroed() -> Self {
+        // SAFETY: integers and integer arrays only: all-zero is valid.
+        unsafe { core::mem::zeroed() }
+    }
+}
+
+impl LoopInfo {
+    /// All fields (and the padding fields) zero.
+    pub(crate) fn zeroed() -> Self {
+        // SAFETY: integers and integer arrays only: all-zero is valid.
+        unsafe { core::mem::zeroed() }
+    }
 }
 
 kernel::static_assert!(core::mem::size_of::<LoopInfo64>() == 232);
@@ -87,4 +149,25 @@ pub(crate) fn check_layouts() -> Result {
         return Err(EINVAL);
     }
     Ok(())
+}
+
+/// `LOOP_*` ioctls on a loop block device (`include/uapi/linux/loop.h`).
+pub(crate) mod ioctl {
+    pub(crate) const LOOP_SET_FD: u32 = 0x4C00;
+    pub(crate) const LOOP_CLR_FD: u32 = 0x4C01;
+    pub(crate) const LOOP_SET_STATUS: u32 = 0x4C02;
+    pub(crate) const LOOP_GET_STATUS: u32 = 0x4C03;
+    pub(crate) const LOOP_SET_STATUS64: u32 = 0x4C04;
+    pub(crate) const LOOP_GET_STATUS64: u32 = 0x4C05;
+    pub(crate) const LOOP_CHANGE_FD: u32 = 0x4C06;
+    pub(crate) const LOOP_SET_CAPACITY: u32 = 0x4C07;
+    pub(crate) const LOOP_SET_DIRECT_IO: u32 = 0x4C08;
+    pub(crate) const LOOP_SET_BLOCK_SIZE: u32 = 0x4C09;
+    pub(crate) const LOOP_CONFIGURE: u32 = 0x4C0A;
+    /// `/dev/loop-control`: add device N (or the first free one if N < 0).
+    pub(crate) const LOOP_CTL_ADD: u32 = 0x4C80;
+    /// `/dev/loop-control`: remove device N.
+    pub(crate) const LOOP_CTL_REMOVE: u32 = 0x4C81;
+    /// `/dev/loop-control`: index of an unbound device (creating one).
+    pub(crate) const LOOP_CTL_GET_FREE: u32 = 0x4C82;
 }

@@ -8,4 +8,15 @@
 //! relies on in a `// SAFETY:` comment.
 
 pub(crate) mod block;
+pub(crate) mod cred;
+pub(crate) mod errno;
+pub(crate) mod fs;
+pub(crate) mod iov;
+pub(crate) mod loop_params;
 pub(crate) mod loop_uapi;
+pub(crate) mod miscdevice;
+pub(crate) mod module;
+pub(crate) mod sysfs;
+pub(crate) mod task;
+pub(crate) mod task_work;
+pub(crate) mod workqueue;

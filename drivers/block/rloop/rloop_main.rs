@@ -2,20 +2,41 @@
 
 //! rloop: the Linux loop block device, in Rust.
 //!
-//! A drop-in replacement for `drivers/block/loop.c` (module name `loop`,
-//! block major 7).  This is the skeleton: it checks the uAPI layouts and
-//! owns block major 7 while loaded.  The driver proper lands with the core
-//! issue; see Documentation/design.rst.
+//! A drop-in replacement for `drivers/block/loop.c` of Linux 6.12: module
+//! name `loop`, block major 7, disks `loopN`, `/dev/loop-control` with
+//! `LOOP_CTL_ADD`/`REMOVE`/`GET_FREE`, parameters `max_loop`, `max_part`
+//! and `hw_queue_depth`, on-demand creation of `/dev/loopN`.
+//!
+//! One file per concept, as rnull: [`control`] (the device index and
+//! `/dev/loop-control`), [`device`] (one loop device: state, block device
+//! operations, request queue).  Binding a backing file (`LOOP_SET_FD`,
+//! `LOOP_CONFIGURE`) and I/O are not implemented yet; see
+//! Documentation/design.rst.
+//!
+//! There is no `unsafe` here: it lives behind the abstractions in
+//! `rust/kernel_ext/`.
 
-use kernel::{c_str, prelude::*};
+use kernel::{c_str, prelude::*, sync::Arc};
 
 #[path = "../../../rust/kernel_ext/mod.rs"]
 mod kernel_ext;
 
-use kernel_ext::{block::MajorRegistration, loop_uapi};
+#[deny(unsafe_code)]
+mod control;
+#[deny(unsafe_code)]
+mod device;
+
+use control::{LoopControl, Registry};
+use kernel_ext::{
+    block::MajorRegistration, loop_params, loop_uapi, miscdevice::MiscDeviceRegistration,
+};
 
 /// `LOOP_MAJOR` from `include/uapi/linux/major.h`.
 const LOOP_MAJOR: u32 = 7;
+/// `MINORBITS` from `include/linux/kdev_t.h`.
+const MINORBITS: u32 = 20;
+/// `DISK_MAX_PARTS` from `include/linux/blkdev.h`.
+const DISK_MAX_PARTS: u32 = 256;
 
 module! {
     type: RLoop,
@@ -26,20 +47,60 @@ module! {
 }
 
 struct RLoop {
-    major: MajorRegistration,
+    registry: Arc<Registry>,
+    major: Option<MajorRegistration<Registry>>,
+    control: Option<MiscDeviceRegistration<LoopControl>>,
 }
 
 impl kernel::Module for RLoop {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         loop_uapi::check_layouts()?;
-        let major = MajorRegistration::new(LOOP_MAJOR, c_str!("loop"))?;
-        pr_info!("rloop registered block major {}\n", major.major());
-        Ok(RLoop { major })
+
+        // Partition minors, as loop_init(): max_part rounds up to a power of
+        // two minus one.
+        let max_part = loop_params::max_part();
+        let part_shift = if max_part > 0 {
+            let shift = 32 - (max_part as u32).leading_zeros();
+            if (1u64 << shift) > u64::from(DISK_MAX_PARTS) {
+                pr_err!("max_part {} is too large\n", max_part);
+                return Err(EINVAL);
+            }
+            loop_params::set_max_part(((1u32 << shift) - 1) as i32);
+            shift
+        } else {
+            0
+        };
+        let max_loop = loop_params::max_loop();
+        if i64::from(max_loop) > 1i64 << (MINORBITS - part_shift) {
+            pr_err!("max_loop {} is too large\n", max_loop);
+            return Err(EINVAL);
+        }
+
+        let registry = Registry::new(part_shift)?;
+        let control = MiscDeviceRegistration::<LoopControl>::register(registry.clone())?;
+        let major =
+            MajorRegistration::<Registry>::new(LOOP_MAJOR, c_str!("loop"), registry.clone())
+                .map_err(|_| EIO)?;
+
+        // Pre-create the devices given by max_loop (loop.c ignores errors).
+        for i in 0..max_loop.max(0) {
+            let _ = registry.add(i);
+        }
+        pr_info!("module loaded\n");
+        Ok(RLoop {
+            registry,
+            major: Some(major),
+            control: Some(control),
+        })
     }
 }
 
 impl Drop for RLoop {
     fn drop(&mut self) {
-        pr_info!("rloop unregistering block major {}\n", self.major.major());
+        // As loop_exit(): no more probes or control ioctls, then remove every
+        // device.  No disk is open (open disks pin the module).
+        drop(self.major.take());
+        drop(self.control.take());
+        self.registry.remove_all();
     }
 }

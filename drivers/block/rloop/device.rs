@@ -1,0 +1,705 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One loop device: its state, backing file, block device operations and
+//! request queue.
+//!
+//! Mirrors `struct loop_device` of drivers/block/loop.c.  `inner` is
+//! loop.c's `lo_mutex` with what it protects (`lo_state`, `lo_flags`, the
+//! user-visible configuration).  `open` takes it under `disk->open_mutex`
+//! (the edge open_mutex -> lo_mutex, as in loop.c), so nothing that waits
+//! for I/O, flushes, freezes or takes `open_mutex` runs under it.
+//! `binding` is loop.c's `lo_lock`: the I/O path takes a reference to the
+//! current [`Binding`] under it and does the file I/O with no lock held.
+
+use crate::kernel_ext::{
+    block::{
+        mq::{self, flags, DiskRef, GenDisk, GenDiskBuilder, Op, Operations, Request, TagSet},
+        BLK_OPEN_WRITE,
+    },
+    cred, errno,
+    fs::{File, FileKind},
+    loop_params,
+    loop_uapi::{
+        flags::*, ioctl::*, LoopConfig, LoopInfo, LoopInfo64, LO_CRYPT_CRYPTOAPI, LO_CRYPT_XOR,
+        LO_KEY_SIZE, LO_NAME_SIZE,
+    },
+    module::ModuleRef,
+    sysfs::{DiskAttributes, SysfsBuf},
+    task::NoIoScope,
+    task_work::{Deferred, DeferredItem},
+    workqueue::{LazyQueue, OwnedQueue, WQ_UNBOUND_FREEZABLE},
+};
+use core::{
+    fmt::Write,
+    sync::atomic::{AtomicBool, Ordering},
+};
+use kernel::{
+    bindings::gfp_t,
+    new_mutex, new_spinlock,
+    prelude::*,
+    sync::{Arc, ArcBorrow, Mutex, SpinLock},
+    types::ARef,
+    uaccess::UserSlice,
+};
+
+/// Largest request, in sectors: loop.c's "historic block max_sectors cap".
+const MAX_HW_SECTORS: u32 = 2560;
+/// `SECTOR_SHIFT`.
+const SECTOR_SHIFT: u32 = 9;
+
+/// `lo_state` of loop.c.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum State {
+    /// No backing file.
+    Unbound,
+    /// Bound to a backing file.
+    Bound,
+    /// Being cleared after the last close; opens fail with `ENXIO`.
+    Rundown,
+    /// Being removed through `LOOP_CTL_REMOVE`; opens fail with `ENXIO`.
+    Deleting,
+}
+
+/// What a bound device does I/O on.  Immutable: a change of offset or size
+/// limit would publish a new one.  Dropping the last reference puts the
+/// file, the module and the disk references.
+struct Binding {
+    file: ARef<File>,
+    offset: u64,
+    read_only: bool,
+    /// The backing file's page-cache gfp mask before we bound it.
+    old_gfp: gfp_t,
+    /// Our disk, for the deferred clear (which runs outside any callback).
+    disk: ARef<DiskRef>,
+    /// rloop stays loaded while a device is bound (loop.c's `__module_get`).
+    _module: ModuleRef,
+}
+
+/// State under `lo_mutex`.
+struct Inner {
+    state: State,
+    flags: u32,
+    offset: u64,
+    sizelimit: u64,
+    file_name: [u8; LO_NAME_SIZE],
+}
+
+/// A loop device (`loopN`).
+#[pin_data]
+pub(crate) struct LoopDevice {
+    number: u32,
+    part_shift: u32,
+    /// `lo_mutex` and what it protects.
+    #[pin]
+    inner: Mutex<Inner>,
+    /// `lo_lock`: the binding the I/O path uses.
+    #[pin]
+    binding: SpinLock<Option<Arc<Binding>>>,
+    /// The device's workqueue: created at the first bind, destroyed only
+    /// when the device is freed (after its disk).
+    #[pin]
+    wq: LazyQueue,
+    /// The clear after the last close (no allocation in `release`).
+    #[pin]
+    rundown: Deferred<LoopDevice>,
+}
+
+impl LoopDevice {
+    /// A new, unbound device number `number`.
+    pub(crate) fn new(number: u32, part_shift: u32) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(LoopDevice {
+                number,
+                part_shift,
+                inner <- new_mutex!(
+                    Inner {
+                        state: State::Unbound,
+                        flags: 0,
+                        offset: 0,
+                        sizelimit: 0,
+                        file_name: [0; LO_NAME_SIZE],
+                    },
+                    "rloop:lo_mutex"
+                ),
+                binding <- new_spinlock!(None, "rloop:lo_lock"),
+                wq <- LazyQueue::new(),
+                rundown <- Deferred::new(),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// The device number N of `loopN`.
+    pub(crate) fn number(&self) -> u32 {
+        self.number
+    }
+
+    /// Creates and adds the disk `loopN` for this device, with minors
+    /// `N << part_shift` onwards.
+    pub(crate) fn add_disk(self: &Arc<Self>) -> Result<GenDisk<Self>> {
+        let part_shift = self.part_shift;
+        let first_minor = i32::try_from(self.number)
+            .ok()
+            .and_then(|n| n.checked_shl(part_shift))
+            .filter(|m| (m >> part_shift) as u32 == self.number)
+            .ok_or(EINVAL)?;
+        let depth = u32::try_from(loop_params::hw_queue_depth()).map_err(|_| EINVAL)?;
+        let tagset = Arc::pin_init(
+            TagSet::new(
+                1,
+                depth,
+                1,
+                flags::SHOULD_MERGE | flags::STACKING | flags::NO_SCHED_BY_DEFAULT,
+            ),
+            GFP_KERNEL,
+        )?;
+        GenDiskBuilder::new()
+            .max_hw_sectors(MAX_HW_SECTORS)
+            .devt(crate::LOOP_MAJOR, first_minor, 1 << part_shift)
+            .suppress_part_scan(part_shift == 0)
+            .media_change_events(true)
+            .build(format_args!("loop{}", self.number), tagset, self.clone())
+    }
+
+    /// Whether the device is unbound (a candidate for `LOOP_CTL_GET_FREE`).
+    pub(crate) fn is_unbound(&self) -> bool {
+        self.inner.lock().state == State::Unbound
+    }
+
+    /// Marks the device as being deleted if it is unbound and `openers` is
+    /// 0 (loop_control_remove()); `EBUSY` otherwise.
+    pub(crate) fn start_deleting(&self, openers: u32) -> Result {
+        let mut inner = self.inner.lock();
+        if inner.state != State::Unbound || openers > 0 {
+            return Err(EBUSY);
+        }
+        inner.state = State::Deleting;
+        Ok(())
+    }
+
+    /// The current binding, for I/O.
+    fn binding(&self) -> Option<Arc<Binding>> {
+        self.binding.lock().clone()
+    }
+
+    /// `LOOP_SET_FD` / `LOOP_CONFIGURE` (loop_configure()).
+    fn configure(&self, disk: &DiskRef, mode: u32, config: &LoopConfig) -> Result<i32> {
+        let file = File::fget(config.fd)?;
+        // loop_check_backing_file()
+        let (has_read, has_write, has_fsync) = file.ops();
+        if !has_read || (file.is_writable() && !has_write) {
+            return Err(EINVAL);
+        }
+        // loop_validate_file(): regular files and block devices only.
+        match file.kind() {
+            FileKind::Regular => {}
+            // The device itself (loop_validate_file()).
+            FileKind::Block(rdev) if rdev == disk.devt() => return Err(EBADF),
+            FileKind::Block(rdev) if rdev >> 20 == crate::LOOP_MAJOR => {
+                // TODO: loop-on-loop with loop.c's chain walk (cycles get EINVAL
+                // or EBADF there); refused until it lands.
+                pr_warn!(
+                    "loop{}: a loop device as backing file is not supported yet\n",
+                    self.number
+                );
+                return Err(EINVAL);
+            }
+            FileKind::Block(_) => {}
+            FileKind::Other => return Err(EINVAL),
+        }
+
+        let mut inner = self.inner.lock();
+        if inner.state != State::Unbound {
+            return Err(EBUSY);
+        }
+        let info = &config.info;
+        if info.lo_flags & !LOOP_CONFIGURE_SETTABLE_FLAGS != 0 {
+            return Err(EINVAL);
+        }
+        check_info(info)?;
+        let mut lo_flags = info.lo_flags;
+        if !file.is_writable() || mode & BLK_OPEN_WRITE == 0 || !has_write {
+            lo_flags |= LO_FLAGS_READ_ONLY;
+        }
+        // Direct I/O is not implemented yet: the device runs buffered, and
+        // reports it, as loop.c does where direct I/O is impossible.
+        lo_flags &= !LO_FLAGS_DIRECT_IO;
+        if self.part_shift != 0 {
+            lo_flags |= LO_FLAGS_PARTSCAN;
+        }
+        let block_size = match config.block_size {
+            0 => 512,
+            bs if (512..=kernel::page::PAGE_SIZE as u32).contains(&bs) && bs.is_power_of_two() => {
+                bs
+            }
+            _ => return Err(EINVAL),
+        };
+        let read_only = lo_flags & LO_FLAGS_READ_ONLY != 0;
+
+        let number = self.number;
+        self.wq.get_or_create(|| {
+            OwnedQueue::new(format_args!("loop{}", number), WQ_UNBOUND_FREEZABLE)
+        })?;
+
+        disk.set_block_limits(block_size, has_fsync && !read_only)?;
+        disk.force_media_change();
+        disk.set_read_only(read_only);
+        let old_gfp = file.set_gfp_noio();
+        let sectors = loop_size(info.lo_offset, info.lo_sizelimit, &file);
+        let binding = match Arc::new(
+            Binding {
+                file,
+                offset: info.lo_offset,
+                read_only,
+                old_gfp,
+                disk: disk.to_aref(),
+                _module: ModuleRef::get(),
+            },
+            GFP_KERNEL,
+        ) {
+            Ok(b) => b,
+            Err(e) => {
+                // `file` moved into the failed allocation and was dropped;
+                // the gfp mask stays NOIO until the file is closed, which
+                // is harmless.  Allocation failure here is the only exit
+                // after changing the disk, as in loop.c.
+                disk.set_read_only(false);
+                return Err(e.into());
+            }
+        };
+        *self.binding.lock() = Some(binding);
+        // loop_sysfs_init(): best effort, as in loop.c.
+        if disk.add_attributes::<Self>().is_err() {
+            pr_warn!("loop{}: cannot create sysfs attributes\n", self.number);
+        }
+        disk.set_capacity_and_notify(sectors);
+
+        inner.state = State::Bound;
+        inner.flags = lo_flags;
+        inner.offset = info.lo_offset;
+        inner.sizelimit = info.lo_sizelimit;
+        inner.file_name = info.lo_file_name;
+        inner.file_name[LO_NAME_SIZE - 1] = 0;
+        let partscan = lo_flags & LO_FLAGS_PARTSCAN != 0;
+        if partscan {
+            disk.set_suppress_part_scan(false);
+        }
+        drop(inner);
+
+        if partscan {
+            if let Err(e) = disk.rescan_partitions() {
+                pr_warn!(
+                    "loop_reread_partitions: partition scan of loop{} failed (rc={})\n",
+                    self.number,
+                    e.to_errno()
+                );
+            }
+        }
+        Ok(0)
+    }
+
+    /// `LOOP_CLR_FD` (loop_clr_fd()): marks the device for clearing at the
+    /// last close; with no other opener it also stops new opens.
+    fn clr_fd(&self, disk: &DiskRef) -> Result<i32> {
+        let mut inner = self.inner.lock();
+        if inner.state != State::Bound {
+            return Err(ENXIO);
+        }
+        inner.flags |= LO_FLAGS_AUTOCLEAR;
+        if disk.openers() == 1 {
+            inner.state = State::Rundown;
+        }
+        Ok(0)
+    }
+
+    /// `LOOP_SET_CAPACITY` (loop_set_capacity()): re-reads the backing size.
+    fn set_capacity(&self) -> Result<i32> {
+        let (offset, sizelimit) = {
+            let inner = self.inner.lock();
+            if inner.state != State::Bound {
+                return Err(ENXIO);
+            }
+            (inner.offset, inner.sizelimit)
+        };
+        let b = self.binding().ok_or(ENXIO)?;
+        b.disk
+            .set_capacity_and_notify(loop_size(offset, sizelimit, &b.file));
+        Ok(0)
+    }
+
+    /// The status of a bound device (loop_get_status()), with the backing
+    /// file's numbers read without `lo_mutex` held.
+    fn status(&self) -> Result<LoopInfo64> {
+        let mut info = LoopInfo64::zeroed();
+        let file = {
+            let inner = self.inner.lock();
+            if inner.state != State::Bound {
+                return Err(ENXIO);
+            }
+            info.lo_number = self.number;
+            info.lo_offset = inner.offset;
+            info.lo_sizelimit = inner.sizelimit;
+            info.lo_flags = inner.flags;
+            info.lo_file_name = inner.file_name;
+            self.binding().ok_or(ENXIO)?.file.clone()
+        };
+        let st = file.stat()?;
+        info.lo_device = st.dev;
+        info.lo_inode = st.ino;
+        info.lo_rdevice = st.rdev;
+        Ok(info)
+    }
+
+    /// The deferred part of the clear (__loop_clr_fd()): runs with no lock
+    /// held, from task_work before the last closer returns to user space, or
+    /// on the device's workqueue.
+    fn clear(&self) {
+        let Some(b) = self.binding.lock().take() else {
+            return;
+        };
+        let flags = {
+            let mut inner = self.inner.lock();
+            inner.offset = 0;
+            inner.sizelimit = 0;
+            inner.file_name = [0; LO_NAME_SIZE];
+            inner.flags
+        };
+        let disk = &b.disk;
+        // Back to 512-byte blocks; on failure the old size stays, harmless
+        // for an unbound device.
+        let _ = disk.set_block_limits(512, false);
+        disk.invalidate();
+        disk.remove_attributes();
+        disk.uevent_change();
+        b.file.restore_gfp(b.old_gfp);
+        disk.force_media_change();
+        if flags & LO_FLAGS_PARTSCAN != 0 {
+            if let Err(e) = disk.rescan_partitions() {
+                pr_warn!(
+                    "__loop_clr_fd: partition scan of loop{} failed (rc={})\n",
+                    self.number,
+                    e.to_errno()
+                );
+            }
+        }
+        if self.part_shift == 0 {
+            disk.set_suppress_part_scan(true);
+        }
+        {
+            let mut inner = self.inner.lock();
+            inner.flags = 0;
+            inner.state = State::Unbound;
+        }
+        // Puts the file (deferred by fput), the disk and, last, the module.
+        drop(b);
+    }
+
+    /// Handles one request in the device's worker: file I/O with no driver
+    /// lock held and NOIO allocations.
+    fn do_request(&self, rq: &Request<Self>) -> Result {
+        let b = self.binding().ok_or(EIO)?;
+        let _noio = NoIoScope::enter();
+        // The byte position in the backing file (reads and writes only: a
+        // flush has no sector).
+        let pos = || {
+            rq.sector()
+                .checked_mul(1 << SECTOR_SHIFT)
+                .and_then(|p| p.checked_add(b.offset))
+                .and_then(|p| i64::try_from(p).ok())
+                .ok_or(EIO)
+        };
+        match rq.op() {
+            Op::Read => {
+                let mut iter = rq.iov_dest()?;
+                let mut pos = pos()?;
+                while iter.count() > 0 {
+                    if b.file.read_iter(&mut iter, &mut pos)? == 0 {
+                        // Beyond the end of the backing file (truncated
+                        // underneath us): zeroes and EIO, as loop.c.
+                        rq.zero_fill();
+                        return Err(EIO);
+                    }
+                }
+                Ok(())
+            }
+            Op::Write => {
+                if b.read_only {
+                    return Err(EIO);
+                }
+                let mut iter = rq.iov_source()?;
+                let mut pos = pos()?;
+                while iter.count() > 0 {
+                    if b.file.write_iter(&mut iter, &mut pos)? == 0 {
+                        return Err(EIO);
+                    }
+                }
+                Ok(())
+            }
+            Op::Flush => b.file.fsync(),
+            // Not advertised (discard and write-zeroes limits are 0).
+            Op::Discard | Op::WriteZeroes => Err(errno::eopnotsupp()),
+            Op::Other(_) => Err(EIO),
+        }
+    }
+
+    /// The device ioctls (lo_ioctl()).
+    fn ioctl(&self, disk: &DiskRef, mode: u32, cmd: u32, arg: usize) -> Result<i32> {
+        let writable_or_admin = || mode & BLK_OPEN_WRITE != 0 || cred::capable_sys_admin();
+        match cmd {
+            LOOP_SET_FD => {
+                // The legacy case: a zeroed config with only the fd set.
+                let mut config = LoopConfig::zeroed();
+                config.fd = arg as u32;
+                self.configure(disk, mode, &config)
+            }
+            LOOP_CONFIGURE => {
+                let config: LoopConfig = UserSlice::new(arg, core::mem::size_of::<LoopConfig>())
+                    .reader()
+                    .read()?;
+                self.configure(disk, mode, &config)
+            }
+            LOOP_CLR_FD => self.clr_fd(disk),
+            LOOP_GET_STATUS64 => {
+                if arg == 0 {
+                    return Err(EINVAL);
+                }
+                let info = self.status()?;
+                UserSlice::new(arg, core::mem::size_of::<LoopInfo64>())
+                    .writer()
+                    .write(&info)?;
+                Ok(0)
+            }
+            LOOP_GET_STATUS => {
+                if arg == 0 {
+                    return Err(EINVAL);
+                }
+                let info = to_old_info(&self.status()?)?;
+                UserSlice::new(arg, core::mem::size_of::<LoopInfo>())
+                    .writer()
+                    .write(&info)?;
+                Ok(0)
+            }
+            LOOP_SET_CAPACITY => {
+                if !writable_or_admin() {
+                    return Err(EPERM);
+                }
+                self.set_capacity()
+            }
+            LOOP_SET_DIRECT_IO => {
+                if !writable_or_admin() {
+                    return Err(EPERM);
+                }
+                self.require_bound()?;
+                // Buffered only for now: turning direct I/O on fails as in
+                // loop.c where it is impossible; off is what we are.
+                if arg != 0 {
+                    Err(EINVAL)
+                } else {
+                    Ok(0)
+                }
+            }
+            LOOP_SET_STATUS | LOOP_SET_STATUS64 | LOOP_SET_BLOCK_SIZE => {
+                if !writable_or_admin() {
+                    return Err(EPERM);
+                }
+                self.require_bound()?;
+                not_yet(cmd)
+            }
+            LOOP_CHANGE_FD => {
+                // loop_change_fd() looks the fd up first.
+                let _file = File::fget(arg as u32)?;
+                self.require_bound()?;
+                not_yet(cmd)
+            }
+            _ => Err(EINVAL),
+        }
+    }
+
+    /// `ENXIO` unless bound.
+    fn require_bound(&self) -> Result {
+        if self.inner.lock().state == State::Bound {
+            Ok(())
+        } else {
+            Err(ENXIO)
+        }
+    }
+}
+
+/// A bound-device ioctl that does not exist yet: `ENOTTY`, said once.
+fn not_yet(cmd: u32) -> Result<i32> {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        pr_warn!(
+            "ioctl {:#x} on a bound device is not implemented yet\n",
+            cmd
+        );
+    }
+    Err(ENOTTY)
+}
+
+/// The checks of loop_set_status_from_info().
+fn check_info(info: &LoopInfo64) -> Result {
+    if info.lo_encrypt_key_size as usize > LO_KEY_SIZE {
+        return Err(EINVAL);
+    }
+    match info.lo_encrypt_type {
+        0 => {}
+        LO_CRYPT_XOR => {
+            pr_warn!("support for the xor transformation has been removed.\n");
+            return Err(EINVAL);
+        }
+        LO_CRYPT_CRYPTOAPI => {
+            pr_warn!("support for cryptoloop has been removed.  Use dm-crypt instead.\n");
+            return Err(EINVAL);
+        }
+        _ => return Err(EINVAL),
+    }
+    if info.lo_offset > i64::MAX as u64 || info.lo_sizelimit > i64::MAX as u64 {
+        return Err(errno::eoverflow());
+    }
+    Ok(())
+}
+
+/// The device size in sectors (get_size()): the backing size past
+/// `offset`, capped by `sizelimit` when set.
+fn loop_size(offset: u64, sizelimit: u64, file: &File) -> u64 {
+    let size = u64::try_from(file.size()).unwrap_or(0);
+    let mut bytes = size.saturating_sub(offset);
+    if sizelimit > 0 && sizelimit < bytes {
+        bytes = sizelimit;
+    }
+    bytes >> SECTOR_SHIFT
+}
+
+/// loop_info64 -> loop_info (loop_info64_to_old()): `EOVERFLOW` where a
+/// value does not fit the old layout.
+fn to_old_info(info64: &LoopInfo64) -> Result<LoopInfo> {
+    let mut info = LoopInfo::zeroed();
+    info.lo_number = info64.lo_number as i32;
+    info.lo_device = info64.lo_device;
+    info.lo_inode = info64.lo_inode;
+    info.lo_rdevice = info64.lo_rdevice;
+    info.lo_offset = i32::try_from(info64.lo_offset).map_err(|_| errno::eoverflow())?;
+    info.lo_encrypt_type = info64.lo_encrypt_type as i32;
+    info.lo_encrypt_key_size = info64.lo_encrypt_key_size as i32;
+    info.lo_flags = info64.lo_flags as i32;
+    info.lo_name = info64.lo_file_name;
+    info.lo_name[LO_NAME_SIZE - 1] = 0;
+    Ok(info)
+}
+
+/// `/sys/block/loopN/loop/`, in the shim's order: `backing_file`,
+/// `offset`, `sizelimit`, `autoclear`, `partscan`, `dio`.
+impl DiskAttributes for LoopDevice {
+    fn show(dev: ArcBorrow<'_, LoopDevice>, index: usize, out: &mut SysfsBuf) -> Result {
+        if index == 0 {
+            // Empty while being unbound, as loop.c.
+            return match dev.binding() {
+                Some(b) => out.write_path(&b.file),
+                None => Ok(()),
+            };
+        }
+        let inner = dev.inner.lock();
+        let flag = |f: u32| u8::from(inner.flags & f != 0);
+        match index {
+            1 => writeln!(out, "{}", inner.offset),
+            2 => writeln!(out, "{}", inner.sizelimit),
+            3 => writeln!(out, "{}", flag(LO_FLAGS_AUTOCLEAR)),
+            4 => writeln!(out, "{}", flag(LO_FLAGS_PARTSCAN)),
+            5 => writeln!(out, "{}", flag(LO_FLAGS_DIRECT_IO)),
+            _ => return Err(EINVAL),
+        }
+        .map_err(|_| EINVAL)
+    }
+}
+
+impl DeferredItem for LoopDevice {
+    fn run(this: Arc<Self>) {
+        this.clear();
+    }
+}
+
+#[vtable]
+impl Operations for LoopDevice {
+    type QueueData = Arc<LoopDevice>;
+
+    fn queue_rq(
+        dev: ArcBorrow<'_, LoopDevice>,
+        rq: ARef<mq::Request<Self>>,
+        _is_last: bool,
+    ) -> Result {
+        // As loop_queue_rq(): fail unless bound; all file I/O happens in the
+        // device's worker, never here (seed 002).
+        if dev.binding.lock().is_none() {
+            return Err(EIO);
+        }
+        let wq = dev.wq.get().ok_or(EIO)?;
+        Request::queue_work(rq, wq);
+        Ok(())
+    }
+
+    fn work(dev: ArcBorrow<'_, LoopDevice>, rq: ARef<mq::Request<Self>>) {
+        let status = dev.do_request(&rq);
+        // Ending the request is the last thing this work item does (seed
+        // 001): its memory is the request's.
+        let _ = Request::end(rq, status);
+    }
+
+    fn open(dev: ArcBorrow<'_, LoopDevice>, _disk: &DiskRef, _mode: u32) -> Result {
+        match dev.inner.lock().state {
+            State::Deleting | State::Rundown => Err(ENXIO),
+            State::Unbound | State::Bound => Ok(()),
+        }
+    }
+
+    fn release(dev: ArcBorrow<'_, LoopDevice>, disk: &DiskRef) {
+        // lo_release(): only the last close counts; under open_mutex we
+        // only change state and queue the clear (seed 003).
+        if disk.openers() > 0 {
+            return;
+        }
+        let need_clear = {
+            let mut inner = dev.inner.lock();
+            if inner.state == State::Bound && inner.flags & LO_FLAGS_AUTOCLEAR != 0 {
+                inner.state = State::Rundown;
+            }
+            inner.state == State::Rundown
+        };
+        if !need_clear {
+            return;
+        }
+        let Some(fallback) = dev.wq.get() else {
+            return;
+        };
+        let dev: Arc<LoopDevice> = dev.into();
+        if let Err((e, _)) = Deferred::queue(dev, |d| &d.rundown, fallback) {
+            // Already queued: that clear will do.
+            pr_debug!("rundown already queued ({:?})\n", e);
+        }
+    }
+
+    fn ioctl(
+        dev: ArcBorrow<'_, LoopDevice>,
+        disk: &DiskRef,
+        mode: u32,
+        cmd: u32,
+        arg: usize,
+    ) -> Result<i32> {
+        dev.ioctl(disk, mode, cmd, arg)
+    }
+
+    fn compat_ioctl(
+        dev: ArcBorrow<'_, LoopDevice>,
+        disk: &DiskRef,
+        mode: u32,
+        cmd: u32,
+        arg: usize,
+    ) -> Result<i32> {
+        // The loop_info64/loop_config layouts are the same on 32-bit; the
+        // old compat_loop_info is not supported yet.
+        match cmd {
+            LOOP_SET_STATUS | LOOP_GET_STATUS => not_yet(cmd),
+            _ => dev.ioctl(disk, mode, cmd, arg),
+        }
+    }
+}

@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! [`GenDisk`] and [`GenDiskBuilder`]: a blk-mq `struct gendisk`.
+//!
+//! C header: [`include/linux/blkdev.h`](srctree/include/linux/blkdev.h)
+
+use super::{operations::OperationsVTable, Operations, TagSet};
+use core::{
+    fmt::{self, Write},
+    ops::Deref,
+    ptr::NonNull,
+    sync::atomic::{AtomicUsize, Ordering},
+};
+use kernel::{
+    bindings,
+    error::{from_err_ptr, to_result},
+    prelude::*,
+    static_lock_class,
+    sync::Arc,
+    types::{ARef, AlwaysRefCounted, ForeignOwnable, Opaque},
+};
+
+/// Writes formatted text into a fixed C `char` array, keeping room for NUL.
+struct NameWriter<'a> {
+    buf: &'a mut [kernel::ffi::c_char],
+    pos: usize,
+}
+
+impl Write for NameWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for &b in s.as_bytes() {
+            // Keep the last byte for the terminating NUL.
+            if self.pos + 1 >= self.buf.len() {
+                return Err(fmt::Error);
+            }
+            self.buf[self.pos] = b as kernel::ffi::c_char;
+            self.pos += 1;
+        }
+        Ok(())
+    }
+}
+
+/// A builder for [`GenDisk`].
+pub(crate) struct GenDiskBuilder {
+    logical_block_size: u32,
+    physical_block_size: u32,
+    max_hw_sectors: u32,
+    capacity_sectors: u64,
+    major: u32,
+    first_minor: i32,
+    minors: i32,
+    suppress_part_scan: bool,
+    media_change_events: bool,
+}
+
+impl Default for GenDiskBuilder {
+    fn default() -> Self {
+        Self {
+            logical_block_size: 512,
+            physical_block_size: 512,
+            max_hw_sectors: 0,
+            capacity_sectors: 0,
+            major: 0,
+            first_minor: 0,
+            minors: 1,
+            suppress_part_scan: false,
+            media_change_events: false,
+        }
+    }
+}
+
+impl GenDiskBuilder {
+    /// A builder with 512-byte blocks, capacity 0 and one minor.  (Block
+    /// size and capacity setters come with binding.)
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// Maximum request size, in 512-byte sectors (0: block layer default).
+    pub(crate) fn max_hw_sectors(mut self, sectors: u32) -> Self {
+        self.max_hw_sectors = sectors;
+        self
+    }
+
+    /// Fixed device numbers: `major`, and `minors` minors from `first_minor`
+    /// (1 + the number of partitions).
+    pub(crate) fn devt(mut self, major: u32, first_minor: i32, minors: i32) -> Self {
+        self.major = major;
+        self.first_minor = first_minor;
+        self.minors = minors;
+        self
+    }
+
+    /// Do not scan partitions unless asked (`GD_SUPPRESS_PART_SCAN`); BLKPG
+    /// and BLKRRPART still work.
+    pub(crate) fn suppress_part_scan(mut self, suppress: bool) -> Self {
+        self.suppress_part_scan = suppress;
+        self
+    }
+
+    /// Report media changes with uevents (`DISK_EVENT_MEDIA_CHANGE`,
+    /// `DISK_EVENT_FLAG_UEVENT`).
+    pub(crate) fn media_change_events(mut self, on: bool) -> Self {
+        self.media_change_events = on;
+        self
+    }
+
+    /// Allocates the disk on `tagset`, names it, stores `queue_data` as its
+    /// queue data and private data, and adds it (it becomes visible to user
+    /// space).  `queue_data` is released when the block layer frees the disk.
+    pub(crate) fn build<T: Operations>(
+        self,
+        name: fmt::Arguments<'_>,
+        tagset: Arc<TagSet<T>>,
+        queue_data: T::QueueData,
+    ) -> Result<GenDisk<T>> {
+        // SAFETY: `queue_limits` contains only integers, which may be zero.
+        let mut lim: bindings::queue_limits = unsafe { core::mem::zeroed() };
+        lim.logical_block_size = self.logical_block_size;
+        lim.physical_block_size = self.physical_block_size;
+        lim.max_hw_sectors = self.max_hw_sectors;
+
+        let data = queue_data.into_foreign();
+        // Until the disk is added, we own `data`; afterwards `free_disk` does.
+        let release_data = move || {
+            // SAFETY: `data` came from `into_foreign` above and no one else
+            // released it: the disk was never added, so `free_disk` never runs.
+            drop(unsafe { T::QueueData::from_foreign(data) });
+        };
+
+        // The lock class of the disk's `lockdep_map`, one for all our disks
+        // (as `blk_mq_alloc_disk` gives one per call site in C).
+        let lkclass = core::ptr::from_ref(static_lock_class!())
+            .cast_mut()
+            .cast::<bindings::lock_class_key>();
+        // SAFETY: `tagset` is an initialised tag set that outlives the disk
+        // (we keep the `Arc` until after `del_gendisk`); `lim` is valid for
+        // the call; `LockClassKey` is `repr(transparent)` over a static
+        // `lock_class_key`.
+        let gendisk = match from_err_ptr(unsafe {
+            bindings::__blk_mq_alloc_disk(tagset.raw_tag_set(), &mut lim, data.cast_mut(), lkclass)
+        }) {
+            Ok(g) => g,
+            Err(e) => {
+                release_data();
+                return Err(e);
+            }
+        };
+        let put = move |e: Error| {
+            // SAFETY: `gendisk` came from `__blk_mq_alloc_disk` and was not
+            // added, so `put_disk` frees it (without calling `free_disk`).
+            unsafe { bindings::put_disk(gendisk) };
+            release_data();
+            e
+        };
+
+        // SAFETY: `gendisk` is valid and not yet visible: we have exclusive
+        // access to its fields.
+        let disk = unsafe { &mut *gendisk };
+        disk.fops = OperationsVTable::<T>::block_ops();
+        disk.private_data = data.cast_mut();
+        disk.major = self.major as _;
+        disk.first_minor = self.first_minor;
+        disk.minors = self.minors;
+        if self.media_change_events {
+            disk.events = bindings::DISK_EVENT_MEDIA_CHANGE as u16;
+            disk.event_flags = bindings::DISK_EVENT_FLAG_UEVENT as u16;
+        }
+        if self.suppress_part_scan {
+            // Not yet visible: a plain write is enough for `set_bit`.
+            disk.state |= 1 << bindings::GD_SUPPRESS_PART_SCAN;
+        }
+        let mut w = NameWriter {
+            buf: &mut disk.disk_name,
+            pos: 0,
+        };
+        if w.write_fmt(name).is_err() {
+            return Err(put(EINVAL));
+        }
+        let end = w.pos;
+        disk.disk_name[end] = 0;
+
+        // SAFETY: `gendisk` is valid; `set_capacity` takes its own lock.
+        unsafe { bindings::set_capacity(gendisk, self.capacity_sectors) };
+
+        // SAFETY: `gendisk` is fully set up; on failure it is not added.
+        let ret = unsafe {
+            bindings::device_add_disk(core::ptr::null_mut(), gendisk, core::ptr::null_mut())
+        };
+        if ret != 0 {
+            return Err(put(Error::from_errno(ret)));
+        }
+
+        // INVARIANT: `gendisk` was allocated and added above.
+        Ok(GenDisk {
+            _tagset: tagset,
+            gendisk,
+        })
+    }
+}
+
+/// A block device added to the system.
+///
+/// # Invariants
+///
+/// `gendisk` points to a valid `struct gendisk` added with
+/// `device_add_disk`, built by [`GenDiskBuilder::build::<T>`]; we hold the
+/// reference `__blk_mq_alloc_disk` gave us.
+pub(crate) struct GenDisk<T: Operations> {
+    _tagset: Arc<TagSet<T>>,
+    gendisk: *mut bindings::gendisk,
+}
+
+// SAFETY: `GenDisk` owns a reference to a `struct gendisk`, whose functions
+// may be called from any thread, and an `Arc` of the tag set.
+unsafe impl<T: Operations + Send> Send for GenDisk<T> {}
+
+// SAFETY: the `&self` methods only call thread-safe C functions.
+unsafe impl<T: Operations + Sync> Sync for GenDisk<T> {}
+
+impl<T: Operations> Deref for GenDisk<T> {
+    type Target = DiskRef;
+
+    fn deref(&self) -> &DiskRef {
+        // SAFETY: `gendisk` is valid while `self` lives (type invariant).
+        unsafe { DiskRef::from_raw(self.gendisk) }
+    }
+}
+
+impl<T: Operations> Drop for GenDisk<T> {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant the disk was added; `del_gendisk`
+        // removes it and stops the queue (no more `queue_rq`, `open`).
+        unsafe { bindings::del_gendisk(self.gendisk) };
+        // SAFETY: we own one reference (type invariant); the disk is freed,
+        // and `free_disk` releases the queue data, once the last opener is
+        // gone.  The tag set `Arc` is dropped after this, which is allowed
+        // once `del_gendisk` detached the queue from it.
+        unsafe { bindings::put_disk(self.gendisk) };
+    }
+}
+
+/// `BLK_FEAT_WRITE_CACHE` (not in 6.12's bindings).
+const BLK_FEAT_WRITE_CACHE: u32 = 1 << 0;
+
+/// A `struct gendisk` that is valid for as long as the reference lives:
+/// handed to the [`Operations`] callbacks, or held counted as
+/// `ARef<DiskRef>` (`get_device`/`put_device` on the disk's device, which
+/// keeps the structure, not its registration, alive).
+#[repr(transparent)]
+pub(crate) struct DiskRef(Opaque<bindings::gendisk>);
+
+// SAFETY: the gendisk functions we call may run on any thread.
+unsafe impl Send for DiskRef {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for DiskRef {}
+
+// SAFETY: `get_device`/`put_device` on `disk_to_dev(disk)` count references
+// to the gendisk; `put_disk` is the same `put_device`.
+unsafe impl AlwaysRefCounted for DiskRef {
+    fn inc_ref(&self) {
+        // SAFETY: the disk is valid, so its device is.
+        unsafe { bindings::get_device(self.dev()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: the caller owns a reference.
+        unsafe { bindings::put_device(obj.as_ref().dev()) };
+    }
+}
+
+impl DiskRef {
+    /// # Safety
+    ///
+    /// `ptr` is a valid gendisk for the lifetime `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::gendisk) -> &'a Self {
+        // SAFETY: `DiskRef` is `repr(transparent)`; validity by the safety
+        // requirements.
+        unsafe { &*ptr.cast::<Self>() }
+    }
+
+    fn raw(&self) -> *mut bindings::gendisk {
+        self.0.get()
+    }
+
+    /// The C `struct gendisk`.
+    pub(crate) fn as_raw(&self) -> *mut bindings::gendisk {
+        self.raw()
+    }
+
+    /// `disk_to_dev(disk)`.
+    fn dev(&self) -> *mut bindings::device {
+        // SAFETY: a valid disk has a valid `part0`.
+        unsafe { core::ptr::addr_of_mut!((*(*self.raw()).part0).bd_device) }
+    }
+
+    /// The device number of the whole disk (`disk_devt()`).
+    pub(crate) fn devt(&self) -> u32 {
+        // SAFETY: `major` and `first_minor` are set before the disk is added
+        // and never change.
+        let (major, minor) = unsafe { ((*self.raw()).major, (*self.raw()).first_minor) };
+        ((major as u32) << 20) | (minor as u32)
+    }
+
+    /// A counted reference.
+    pub(crate) fn to_aref(&self) -> ARef<DiskRef> {
+        ARef::from(self)
+    }
+
+    /// Number of openers of the whole disk (`disk_openers`).
+    pub(crate) fn openers(&self) -> u32 {
+        // SAFETY: `part0` is valid; `bd_openers` is an `atomic_t`, read like
+        // `atomic_read` does.
+        let n = unsafe {
+            core::ptr::read_volatile(core::ptr::addr_of!(
+                (*(*self.raw()).part0).bd_openers.counter
+            ))
+        };
+        n.max(0) as u32
+    }
+
+    /// Sets the capacity and tells user space: a resize uevent if it
+    /// changed, else a change uevent (loop_set_size()).
+    pub(crate) fn set_capacity_and_notify(&self, sectors: u64) {
+        // SAFETY: the disk is valid; the function takes its own locks.
+        if !unsafe { bindings::set_capacity_and_notify(self.raw(), sectors) } {
+            self.uevent_change();
+        }
+    }
+
+    /// Sends a `KOBJ_CHANGE` uevent for the disk.
+    pub(crate) fn uevent_change(&self) {
+        // SAFETY: the disk's device is valid and registered (the disk was
+        // added), as `kobject_uevent` requires.
+        unsafe {
+            bindings::kobject_uevent(
+                core::ptr::addr_of_mut!((*self.dev()).kobj),
+                bindings::kobject_action_KOBJ_CHANGE,
+            )
+        };
+    }
+
+    /// `set_disk_ro()`.
+    pub(crate) fn set_read_only(&self, ro: bool) {
+        // SAFETY: the disk is valid.
+        unsafe { bindings::set_disk_ro(self.raw(), ro) };
+    }
+
+    /// `disk_force_media_change()`: invalidates cached state of openers.
+    pub(crate) fn force_media_change(&self) {
+        // SAFETY: the disk is valid.
+        unsafe { bindings::disk_force_media_change(self.raw()) };
+    }
+
+    /// `invalidate_disk()`: drops the page cache and sets capacity 0.
+    pub(crate) fn invalidate(&self) {
+        // SAFETY: the disk is valid.
+        unsafe { bindings::invalidate_disk(self.raw()) };
+    }
+
+    /// Sets or clears `GD_SUPPRESS_PART_SCAN`.
+    pub(crate) fn set_suppress_part_scan(&self, on: bool) {
+        // SAFETY: `state` is an `unsigned long` bit field updated with atomic
+        // bit operations in C; `AtomicUsize` has the same layout.
+        let state = unsafe { AtomicUsize::from_ptr(core::ptr::addr_of_mut!((*self.raw()).state)) };
+        let bit = 1usize << bindings::GD_SUPPRESS_PART_SCAN;
+        if on {
+            state.fetch_or(bit, Ordering::SeqCst);
+        } else {
+            state.fetch_and(!bit, Ordering::SeqCst);
+        }
+    }
+
+    /// Rescans (or drops) the partitions (`bdev_disk_changed`) under
+    /// `disk->open_mutex`.  Call it with no driver lock held.
+    pub(crate) fn rescan_partitions(&self) -> Result {
+        // SAFETY: the disk is valid; `open_mutex` is initialised; we hold
+        // no lock that `bdev_disk_changed` or openers take before it.
+        unsafe {
+            let m = core::ptr::addr_of_mut!((*self.raw()).open_mutex);
+            bindings::mutex_lock(m);
+            let ret = bindings::bdev_disk_changed(self.raw(), false);
+            bindings::mutex_unlock(m);
+            to_result(ret)
+        }
+    }
+
+    /// Updates the queue limits: logical/physical block size and `io_min`
+    /// to `block_size`, and the write-cache feature.  The caller freezes
+    /// nothing: `queue_limits_commit_update` does what the change needs.
+    pub(crate) fn set_block_limits(&self, block_size: u32, write_cache: bool) -> Result {
+        // SAFETY: the disk and its queue are valid; we take `limits_lock`
+        // as `queue_limits_start_update` does, and
+        // `queue_limits_commit_update` releases it.
+        unsafe {
+            let q = (*self.raw()).queue;
+            bindings::mutex_lock(core::ptr::addr_of_mut!((*q).limits_lock));
+            let mut lim = (*q).limits;
+            lim.logical_block_size = block_size;
+            lim.physical_block_size = block_size;
+            lim.io_min = block_size;
+            lim.features &= !(BLK_FEAT_WRITE_CACHE | bindings::BLK_FEAT_ROTATIONAL);
+            if write_cache {
+                lim.features |= BLK_FEAT_WRITE_CACHE;
+            }
+            to_result(bindings::queue_limits_commit_update(q, &mut lim))
+        }
+    }
+}

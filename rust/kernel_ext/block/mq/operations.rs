@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! [`Operations`]: what a blk-mq driver implements, and the C vtables
+//! (`blk_mq_ops`, `block_device_operations`) built from it.
+//!
+//! C header: [`include/linux/blk-mq.h`](srctree/include/linux/blk-mq.h)
+
+use super::{request::RequestDataWrapper, DiskRef, Request};
+use core::{marker::PhantomData, sync::atomic::AtomicU64, sync::atomic::Ordering};
+use kernel::{
+    bindings, build_error, c_str,
+    error::{from_result, VTABLE_DEFAULT_ERROR},
+    prelude::*,
+    static_lock_class,
+    types::{ARef, ForeignOwnable},
+};
+
+/// The borrowed form of a driver's queue data.
+pub(crate) type QueueDataBorrowed<'a, T> =
+    <<T as Operations>::QueueData as ForeignOwnable>::Borrowed<'a>;
+
+/// Implement this trait to drive a blk-mq block device.
+///
+/// `QueueData` is stored in the request queue (`queuedata`) and as the
+/// disk's `private_data` when the [`super::GenDisk`] is built, and released
+/// when the block layer frees the disk (`free_disk`), after the last
+/// `open`/`release`/`ioctl` and the last `queue_rq`.
+#[vtable]
+pub(crate) trait Operations: Sized {
+    /// Per-disk data handed to every callback.
+    type QueueData: ForeignOwnable + Send + Sync;
+
+    /// Queues a request with the driver. If `is_last` is `false`, the driver
+    /// is allowed to defer committing the request.  Returning an error ends
+    /// the request with that status.
+    fn queue_rq(
+        queue_data: QueueDataBorrowed<'_, Self>,
+        rq: ARef<Request<Self>>,
+        is_last: bool,
+    ) -> Result;
+
+    /// Queued requests should be submitted.
+    fn commit_rqs(_queue_data: QueueDataBorrowed<'_, Self>) {}
+
+    /// Runs, in process context, a request queued with
+    /// [`Request::queue_work`].  Ending the request must be its last act.
+    fn work(_queue_data: QueueDataBorrowed<'_, Self>, _rq: ARef<Request<Self>>) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// The disk (or one of its partitions) is being opened; `mode` is the
+    /// `BLK_OPEN_*` mask.  Called with `disk->open_mutex` held.
+    fn open(_queue_data: QueueDataBorrowed<'_, Self>, _disk: &DiskRef, _mode: u32) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// An opener closed the disk (or a partition).  Called with
+    /// `disk->open_mutex` held, on every close.
+    fn release(_queue_data: QueueDataBorrowed<'_, Self>, _disk: &DiskRef) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// A driver-specific ioctl on the disk or a partition, opened with `mode`.
+    fn ioctl(
+        _queue_data: QueueDataBorrowed<'_, Self>,
+        _disk: &DiskRef,
+        _mode: u32,
+        _cmd: u32,
+        _arg: usize,
+    ) -> Result<i32> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// The 32-bit compat ioctl.
+    fn compat_ioctl(
+        _queue_data: QueueDataBorrowed<'_, Self>,
+        _disk: &DiskRef,
+        _mode: u32,
+        _cmd: u32,
+        _arg: usize,
+    ) -> Result<i32> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// The C vtables for `T`.
+pub(crate) struct OperationsVTable<T: Operations>(PhantomData<T>);
+
+impl<T: Operations> OperationsVTable<T> {
+    /// # Safety
+    ///
+    /// Called by blk-mq: `bd` is valid for reads, `(*bd).rq` is a live request
+    /// of a `TagSet<T>` now owned by the driver, and `hctx` belongs to a queue
+    /// whose `queuedata` came from `T::QueueData::into_foreign` (set by
+    /// `GenDiskBuilder::build`) and is not yet released (`free_disk` runs
+    /// only after the queue stopped dispatching).
+    unsafe extern "C" fn queue_rq_callback(
+        hctx: *mut bindings::blk_mq_hw_ctx,
+        bd: *const bindings::blk_mq_queue_data,
+    ) -> bindings::blk_status_t {
+        // SAFETY: `bd.rq` is valid as required by the safety requirements.
+        let request = unsafe { &*(*bd).rq.cast::<Request<T>>() };
+
+        // One refcount for the ARef, one for being in flight.
+        request.wrapper_ref().refcount().store(2, Ordering::Relaxed);
+
+        // SAFETY: we own the refcount taken just above and hand it to `ARef`;
+        // the request is live until it is ended.
+        let rq = unsafe { Request::aref_from_raw((*bd).rq) };
+
+        // SAFETY: we have exclusive access inside `queue_rq`.
+        unsafe { Request::start_unchecked(&rq) };
+
+        // SAFETY: `hctx` and its queue are valid (blk-mq contract) and
+        // `queuedata` holds `T::QueueData`, not released while requests are
+        // dispatched (safety requirements).
+        let queue_data = unsafe { T::QueueData::borrow((*(*hctx).queue).queuedata) };
+
+        // SAFETY: `bd` is valid as required by the safety requirements.
+        let is_last = unsafe { (*bd).last };
+        match T::queue_rq(queue_data, rq, is_last) {
+            Ok(()) => bindings::BLK_STS_OK as _,
+            // SAFETY: `errno_to_blk_status` only maps the number.
+            Err(e) => unsafe { bindings::errno_to_blk_status(e.to_errno()) },
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by blk-mq for a live `hctx` of a queue set up as for
+    /// `queue_rq_callback`.
+    unsafe extern "C" fn commit_rqs_callback(hctx: *mut bindings::blk_mq_hw_ctx) {
+        // SAFETY: as in `queue_rq_callback`.
+        let queue_data = unsafe { T::QueueData::borrow((*(*hctx).queue).queuedata) };
+        T::commit_rqs(queue_data)
+    }
+
+    /// # Safety
+    ///
+    /// Called by blk-mq with `rq` pointing to an allocation with room for
+    /// `RequestDataWrapper` after the request (our `cmd_size`).
+    unsafe extern "C" fn init_request_callback(
+        _set: *mut bindings::blk_mq_tag_set,
+        rq: *mut bindings::request,
+        _hctx_idx: kernel::ffi::c_uint,
+        _numa_node: kernel::ffi::c_uint,
+    ) -> kernel::ffi::c_int {
+        from_result(|| {
+            // SAFETY: by the safety requirements, `rq` points to a valid
+            // allocation with our PDU.
+            let pdu = unsafe { Request::<T>::wrapper_ptr(rq.cast::<Request<T>>()) };
+            // SAFETY: the refcount field is allocated but not initialised,
+            // so it is valid for writes.
+            unsafe { RequestDataWrapper::refcount_ptr(pdu.as_ptr()).write(AtomicU64::new(0)) };
+            // SAFETY: the work field is allocated and not in use; INIT_WORK
+            // with one static lock class for all request work items
+            // (`LockClassKey` is `repr(transparent)` over `lock_class_key`).
+            unsafe {
+                bindings::init_work_with_key(
+                    RequestDataWrapper::work_ptr(pdu.as_ptr()),
+                    Some(Request::<T>::work_callback),
+                    false,
+                    c_str!("(work_completion)(&rq->work)").as_char_ptr(),
+                    core::ptr::from_ref(static_lock_class!()).cast_mut().cast(),
+                )
+            };
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Called by blk-mq with `rq` a request initialised by
+    /// `init_request_callback`, never used again afterwards.
+    unsafe extern "C" fn exit_request_callback(
+        _set: *mut bindings::blk_mq_tag_set,
+        rq: *mut bindings::request,
+        _hctx_idx: kernel::ffi::c_uint,
+    ) {
+        // SAFETY: the tag set reserved a `RequestDataWrapper` PDU.
+        let pdu = unsafe { bindings::blk_mq_rq_to_pdu(rq) }.cast::<RequestDataWrapper>();
+        // SAFETY: `pdu` is valid and initialised, and dropped only here.
+        unsafe { core::ptr::drop_in_place(pdu) };
+    }
+
+    const VTABLE: bindings::blk_mq_ops = bindings::blk_mq_ops {
+        queue_rq: Some(Self::queue_rq_callback),
+        queue_rqs: None,
+        commit_rqs: Some(Self::commit_rqs_callback),
+        get_budget: None,
+        put_budget: None,
+        set_rq_budget_token: None,
+        get_rq_budget_token: None,
+        timeout: None,
+        poll: None,
+        complete: None,
+        init_hctx: None,
+        exit_hctx: None,
+        init_request: Some(Self::init_request_callback),
+        exit_request: Some(Self::exit_request_callback),
+        cleanup_rq: None,
+        busy: None,
+        map_queues: None,
+        #[cfg(CONFIG_BLK_DEBUG_FS)]
+        show_rq: None,
+    };
+
+    /// The `blk_mq_ops` table of `T`.
+    pub(crate) const fn build() -> &'static bindings::blk_mq_ops {
+        &Self::VTABLE
+    }
+
+    /// # Safety
+    ///
+    /// Called by the block layer with `disk->open_mutex` held, for a disk
+    /// built by `GenDiskBuilder::build::<T>` whose `private_data` (our
+    /// `QueueData`) is released only in `free_disk`, after the last
+    /// `open`/`release`/`ioctl`.
+    unsafe extern "C" fn open_callback(
+        disk: *mut bindings::gendisk,
+        mode: bindings::blk_mode_t,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: `disk` is valid and its `private_data` live (safety
+        // requirements).
+        let data = unsafe { T::QueueData::borrow((*disk).private_data) };
+        // SAFETY: `disk` is valid for the duration of the call.
+        let disk = unsafe { DiskRef::from_raw(disk) };
+        from_result(|| T::open(data, disk, mode).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// As for `open_callback`.
+    unsafe extern "C" fn release_callback(disk: *mut bindings::gendisk) {
+        // SAFETY: as in `open_callback`.
+        let data = unsafe { T::QueueData::borrow((*disk).private_data) };
+        // SAFETY: `disk` is valid for the duration of the call.
+        let disk = unsafe { DiskRef::from_raw(disk) };
+        T::release(data, disk)
+    }
+
+    /// # Safety
+    ///
+    /// Called by `blkdev_ioctl` for an open `bdev` of a disk built by
+    /// `GenDiskBuilder::build::<T>` (so `private_data` is live, as for
+    /// `open_callback`).
+    unsafe extern "C" fn ioctl_callback(
+        bdev: *mut bindings::block_device,
+        mode: bindings::blk_mode_t,
+        cmd: kernel::ffi::c_uint,
+        arg: kernel::ffi::c_ulong,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: `bdev` is open, so it and its disk are valid.
+        let data = unsafe { T::QueueData::borrow((*(*bdev).bd_disk).private_data) };
+        // SAFETY: the disk of an open `bdev` is valid during the call.
+        let disk = unsafe { DiskRef::from_raw((*bdev).bd_disk) };
+        from_result(|| T::ioctl(data, disk, mode, cmd, arg))
+    }
+
+    /// # Safety
+    ///
+    /// As for `ioctl_callback`.
+    unsafe extern "C" fn compat_ioctl_callback(
+        bdev: *mut bindings::block_device,
+        mode: bindings::blk_mode_t,
+        cmd: kernel::ffi::c_uint,
+        arg: kernel::ffi::c_ulong,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: as in `ioctl_callback`.
+        let data = unsafe { T::QueueData::borrow((*(*bdev).bd_disk).private_data) };
+        // SAFETY: the disk of an open `bdev` is valid during the call.
+        let disk = unsafe { DiskRef::from_raw((*bdev).bd_disk) };
+        from_result(|| T::compat_ioctl(data, disk, mode, cmd, arg))
+    }
+
+    /// # Safety
+    ///
+    /// Called by `disk_release` once, for an added disk built by
+    /// `GenDiskBuilder::build::<T>`, after every other callback.
+    unsafe extern "C" fn free_disk_callback(disk: *mut bindings::gendisk) {
+        // SAFETY: `private_data` came from `into_foreign` in `build` and is
+        // released exactly once, here (queuedata is the same pointer and the
+        // queue no longer dispatches).
+        drop(unsafe { T::QueueData::from_foreign((*disk).private_data) });
+    }
+
+    const BLOCK_OPS: bindings::block_device_operations = bindings::block_device_operations {
+        submit_bio: None,
+        poll_bio: None,
+        open: if T::HAS_OPEN {
+            Some(Self::open_callback)
+        } else {
+            None
+        },
+        release: if T::HAS_RELEASE {
+            Some(Self::release_callback)
+        } else {
+            None
+        },
+        ioctl: if T::HAS_IOCTL {
+            Some(Self::ioctl_callback)
+        } else {
+            None
+        },
+        compat_ioctl: if T::HAS_COMPAT_IOCTL {
+            Some(Self::compat_ioctl_callback)
+        } else {
+            None
+        },
+        check_events: None,
+        unlock_native_capacity: None,
+        getgeo: None,
+        set_read_only: None,
+        swap_slot_free_notify: None,
+        report_zones: None,
+        devnode: None,
+        alternative_gpt_sector: None,
+        get_unique_id: None,
+        // The module that implements `T`: block devices pin it while open.
+        owner: crate::THIS_MODULE.as_ptr(),
+        pr_ops: core::ptr::null_mut(),
+        free_disk: Some(Self::free_disk_callback),
+    };
+
+    /// The `block_device_operations` table of `T`, owned by this module.
+    pub(crate) const fn block_ops() -> &'static bindings::block_device_operations {
+        &Self::BLOCK_OPS
+    }
+}

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Files: a reference-counted `struct file`, and I/O on it.
+//!
+//! C header: [`include/linux/fs.h`](srctree/include/linux/fs.h)
+//!
+//! Shaped like upstream's `kernel::fs::File` (≈6.13): `File::fget` gives an
+//! `ARef<File>`; dropping it is `fput`.  `get_file` and the page-cache gfp
+//! mask helpers are static inlines, so the C shim wraps them.
+
+use super::iov::{IovIterDest, IovIterSource};
+use core::ptr::NonNull;
+use kernel::{
+    bindings, ffi,
+    prelude::*,
+    types::{ARef, AlwaysRefCounted, Opaque},
+};
+
+extern "C" {
+    // `struct file *` is declared as `void *`: bindgen's `file` embeds
+    // zero-sized types that the FFI lint rejects.
+    fn rloop_get_file(file: *mut ffi::c_void);
+    fn rloop_file_set_gfp_noio(file: *mut ffi::c_void) -> bindings::gfp_t;
+    fn rloop_file_restore_gfp(file: *mut ffi::c_void, gfp: bindings::gfp_t);
+}
+
+/// `FMODE_WRITE`.
+const FMODE_WRITE: u32 = 1 << 1;
+const S_IFMT: u16 = 0o170000;
+const S_IFREG: u16 = 0o100000;
+const S_IFBLK: u16 = 0o060000;
+
+/// What a file is, as far as a loop device cares.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum FileKind {
+    /// A regular file.
+    Regular,
+    /// A block device, with its device number (`i_rdev`).
+    Block(u32),
+    /// Anything else: directory, socket, pipe, character device...
+    Other,
+}
+
+/// Attributes of a file (`vfs_getattr`), device numbers encoded for user
+/// space (`huge_encode_dev`).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct FileStat {
+    pub(crate) dev: u64,
+    pub(crate) ino: u64,
+    pub(crate) rdev: u64,
+}
+
+/// `huge_encode_dev()`: a kernel `dev_t` as the 64-bit user-space number.
+fn huge_encode_dev(dev: u32) -> u64 {
+    let major = u64::from(dev >> 20);
+    let minor = u64::from(dev & 0xfffff);
+    (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12)
+}
+
+/// A `struct file`.
+///
+/// # Invariants
+///
+/// Instances are only reached through `ARef<File>` (or borrowed from one),
+/// which owns one reference to a valid `struct file`.
+#[repr(transparent)]
+pub(crate) struct File(Opaque<bindings::file>);
+
+// SAFETY: `struct file` is reference counted with atomic operations and its
+// functions may be called from any thread.
+unsafe impl Send for File {}
+// SAFETY: as for `Send`; `&File` only calls thread-safe C functions.
+unsafe impl Sync for File {}
+
+// SAFETY: `get_file` and `fput` increment and decrement the file's
+// reference count; the file is freed only when it drops to zero.
+unsafe impl AlwaysRefCounted for File {
+    fn inc_ref(&self) {
+        // SAFETY: the file is valid (type invariant), so it has a reference.
+        unsafe { rloop_get_file(self.0.get().cast()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: the caller gives up a reference it owns; `fput` defers the
+        // final release (task_work or `delayed_fput`), so this never sleeps
+        // on the caller's locks.
+        unsafe { bindings::fput(obj.as_ptr().cast()) };
+    }
+}
+
+impl File {
+    /// Takes a reference to the file of the caller's descriptor `fd`
+    /// (`fget`): `EBADF` if there is none.
+    pub(crate) fn fget(fd: u32) -> Result<ARef<File>> {
+        // SAFETY: `fget` may be called with any number from process context;
+        // it returns NULL or a file with a new reference, which we own.
+        let ptr = unsafe { bindings::fget(fd) };
+        let ptr = NonNull::new(ptr.cast::<File>()).ok_or(EBADF)?;
+        // SAFETY: `ptr` is a valid file and we own the reference `fget` took;
+        // `File` is `repr(transparent)` over `struct file`.
+        Ok(unsafe { ARef::from_raw(ptr) })
+    }
+
+    fn raw(&self) -> *mut bindings::file {
+        self.0.get()
+    }
+
+    /// The C `struct file`.
+    pub(crate) fn as_raw(&self) -> *mut bindings::file {
+        self.raw()
+    }
+
+    /// The inode of the file's mapping (`f_mapping->host`), as loop.c uses.
+    fn host(&self) -> *mut bindings::inode {
+        // SAFETY: an open file has a valid `f_mapping` whose host is valid
+        // while the file is open.
+        unsafe { (*(*self.raw()).f_mapping).host }
+    }
+
+    /// Whether the file was opened for writing (`FMODE_WRITE`).
+    pub(crate) fn is_writable(&self) -> bool {
+        // SAFETY: `f_mode` is set at open and stable afterwards.
+        unsafe { (*self.raw()).f_mode & FMODE_WRITE != 0 }
+    }
+
+    /// Whether the file supports `read_iter`, `write_iter`, `fsync`.
+    pub(crate) fn ops(&self) -> (bool, bool, bool) {
+        // SAFETY: `f_op` of an open file points to its (static) operations.
+        let op = unsafe { &*(*self.raw()).f_op };
+        (
+            op.read_iter.is_some(),
+            op.write_iter.is_some(),
+            op.fsync.is_some(),
+        )
+    }
+
+    /// What the file is (from `f_mapping->host->i_mode`).
+    pub(crate) fn kind(&self) -> FileKind {
+        let inode = self.host();
+        // SAFETY: the host inode is valid (see `host`); `i_mode` and `i_rdev`
+        // do not change while it is open.
+        let (mode, rdev) = unsafe { ((*inode).i_mode, (*inode).i_rdev) };
+        match mode & S_IFMT {
+            S_IFREG => FileKind::Regular,
+            S_IFBLK => FileKind::Block(rdev),
+            _ => FileKind::Other,
+        }
+    }
+
+    /// The size in bytes (`i_size_read(f_mapping->host)`).
+    pub(crate) fn size(&self) -> i64 {
+        // SAFETY: the host inode is valid; on 64-bit `i_size_read` is a
+        // plain (once) read of `i_size`.
+        unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*self.host()).i_size)) }
+    }
+
+    /// Device and inode numbers (`vfs_getattr(STATX_INO)`), for
+    /// `LOOP_GET_STATUS`.  May sleep; call it without driver locks.
+    pub(crate) fn stat(&self) -> Result<FileStat> {
+        // SAFETY: `kstat` is plain data; all-zero is a valid value.
+        let mut st: bindings::kstat = unsafe { core::mem::zeroed() };
+        // SAFETY: `f_path` of an open file is valid and pinned by the file's
+        // reference, as `vfs_getattr` needs.
+        let ret = unsafe {
+            bindings::vfs_getattr(
+                core::ptr::addr_of!((*self.raw()).f_path),
+                &mut st,
+                bindings::STATX_INO,
+                bindings::AT_STATX_SYNC_AS_STAT,
+            )
+        };
+        kernel::error::to_result(ret)?;
+        Ok(FileStat {
+            dev: huge_encode_dev(st.dev),
+            ino: st.ino,
+            rdev: huge_encode_dev(st.rdev),
+        })
+    }
+
+    /// Reads at `*pos` into `iter` (`vfs_iter_read`), advancing both.
+    pub(crate) fn read_iter(&self, iter: &mut IovIterDest, pos: &mut i64) -> Result<usize> {
+        // SAFETY: the file is open; `iter` is a valid destination iterator
+        // over live pages; `pos` is valid for the call.
+        let ret = unsafe { bindings::vfs_iter_read(self.raw(), iter.as_mut_ptr(), pos, 0) };
+        if ret < 0 {
+            return Err(Error::from_errno(ret as i32));
+        }
+        Ok(ret as usize)
+    }
+
+    /// Writes `iter` at `*pos` (`vfs_iter_write`), advancing both.
+    pub(crate) fn write_iter(&self, iter: &mut IovIterSource, pos: &mut i64) -> Result<usize> {
+        // SAFETY: as in `read_iter`, with a source iterator.
+        let ret = unsafe { bindings::vfs_iter_write(self.raw(), iter.as_mut_ptr(), pos, 0) };
+        if ret < 0 {
+            return Err(Error::from_errno(ret as i32));
+        }
+        Ok(ret as usize)
+    }
+
+    /// `vfs_fsync(file, 0)`.
+    pub(crate) fn fsync(&self) -> Result {
+        // SAFETY: the file is open.
+        kernel::error::to_result(unsafe { bindings::vfs_fsync(self.raw(), 0) })
+    }
+
+    /// Makes the page cache of the file allocate without I/O or fs
+    /// recursion (`__GFP_IO | __GFP_FS` off); returns the old mask for
+    /// [`Self::restore_gfp`].
+    pub(crate) fn set_gfp_noio(&self) -> bindings::gfp_t {
+        // SAFETY: the file is open, so `f_mapping` is valid.
+        unsafe { rloop_file_set_gfp_noio(self.raw().cast()) }
+    }
+
+    /// Restores the page-cache mask saved by [`Self::set_gfp_noio`].
+    pub(crate) fn restore_gfp(&self, gfp: bindings::gfp_t) {
+        // SAFETY: the file is open, so `f_mapping` is valid.
+        unsafe { rloop_file_restore_gfp(self.raw().cast(), gfp) }
+    }
+}

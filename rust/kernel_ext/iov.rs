@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! I/O vector iterators over kernel pages.
+//!
+//! C header: [`include/linux/uio.h`](srctree/include/linux/uio.h)
+//!
+//! Shaped like upstream's `kernel::iov` (≈6.18): the direction is part of the
+//! type, so data read from a file can only go into an [`IovIterDest`] and
+//! data written to a file can only come from an [`IovIterSource`].  Ours are
+//! built over a block request's bvecs ([`super::block::mq::Request`]).
+
+use core::marker::PhantomData;
+use kernel::{bindings, ffi};
+
+/// Marker: the iterator is filled (`ITER_DEST`, a read).
+pub(crate) struct Dest;
+/// Marker: the iterator is drained (`ITER_SOURCE`, a write).
+pub(crate) struct Source;
+
+/// An `iov_iter` of `ITER_BVEC` type.
+///
+/// # Invariants
+///
+/// `raw` was set up by `iov_iter_bvec` over pages that stay valid while this
+/// value lives (the request's bvecs, or the array in `alloc`, which we own
+/// and free on drop).  Not `Send`: it lives on the stack of one I/O.
+pub(crate) struct IovIter<D> {
+    raw: bindings::iov_iter,
+    alloc: *mut bindings::bio_vec,
+    _d: PhantomData<(D, *mut ())>,
+}
+
+/// An iterator to read into.
+pub(crate) type IovIterDest = IovIter<Dest>;
+/// An iterator to write from.
+pub(crate) type IovIterSource = IovIter<Source>;
+
+impl<D> IovIter<D> {
+    /// Wraps an iterator set up over `alloc` (or the request's own bvecs
+    /// when `alloc` is null).
+    ///
+    /// # Safety
+    ///
+    /// `raw` is an initialised bvec iterator of direction `D` whose pages
+    /// stay valid while the value lives; `alloc` is null or a `kmalloc`ed
+    /// array it uses, owned by the new value.
+    pub(crate) unsafe fn from_raw(raw: bindings::iov_iter, alloc: *mut bindings::bio_vec) -> Self {
+        // INVARIANT: by the safety requirements.
+        Self {
+            raw,
+            alloc,
+            _d: PhantomData,
+        }
+    }
+
+    /// Bytes left to transfer.
+    pub(crate) fn count(&self) -> usize {
+        // SAFETY: `iov_iter_bvec` initialised the arm of the union that holds
+        // `count` (every non-ubuf iterator uses it).
+        unsafe { self.raw.__bindgen_anon_1.__bindgen_anon_1.as_ref().count }
+    }
+
+    /// The C iterator, for the functions that advance it.
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut bindings::iov_iter {
+        &mut self.raw
+    }
+}
+
+impl<D> Drop for IovIter<D> {
+    fn drop(&mut self) {
+        // SAFETY: `alloc` is null or a `kmalloc`ed array we own (type
+        // invariant); `kfree(NULL)` is a no-op.
+        unsafe { bindings::kfree(self.alloc.cast::<ffi::c_void>()) };
+    }
+}

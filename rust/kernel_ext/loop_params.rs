@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The loop module parameters (`max_loop`, `max_part`, `hw_queue_depth`).
+//!
+//! 6.12's `module!` cannot declare parameters, so `rloop_shim.c` does, with
+//! loop.c's names, permissions and setters; this module reads them.  They
+//! are read-only (0444) after load, so plain reads are race-free once
+//! `init_module` runs.
+
+extern "C" {
+    static rloop_max_loop: kernel::ffi::c_int;
+    static rloop_max_loop_specified: bool;
+    static mut rloop_max_part: kernel::ffi::c_int;
+    static rloop_hw_queue_depth: kernel::ffi::c_int;
+}
+
+/// `max_loop`: devices to create at load (default 8), and with
+/// [`max_loop_specified`], the upper bound for on-demand creation.
+pub(crate) fn max_loop() -> i32 {
+    // SAFETY: a parameter of this module, written only by the module loader
+    // before `init_module` runs (permissions 0444: no sysfs writes).
+    unsafe { rloop_max_loop }
+}
+
+/// Whether `max_loop` was given explicitly at load.
+pub(crate) fn max_loop_specified() -> bool {
+    // SAFETY: as for `max_loop`.
+    unsafe { rloop_max_loop_specified }
+}
+
+/// `max_part`: partitions per device (0: no partition scanning by default).
+pub(crate) fn max_part() -> i32 {
+    // SAFETY: as for `max_loop`.
+    unsafe { rloop_max_part }
+}
+
+/// Sets the `max_part` shown in sysfs, as loop_init() normalises it.
+///
+/// Called from module init only, before the driver reads it again.
+pub(crate) fn set_max_part(v: i32) {
+    // SAFETY: only module init writes it, once; a concurrent sysfs read of
+    // the aligned int sees the old or the new value, as with loop.c.
+    unsafe { rloop_max_part = v };
+}
+
+/// `hw_queue_depth`: tags per hardware queue (>= 1, checked by the setter).
+pub(crate) fn hw_queue_depth() -> i32 {
+    // SAFETY: as for `max_loop`.
+    unsafe { rloop_hw_queue_depth }
+}

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Workqueues we create and own.
+//!
+//! C header: [`include/linux/workqueue.h`](srctree/include/linux/workqueue.h)
+//!
+//! 6.12's `kernel::workqueue` can only use existing queues.  [`OwnedQueue`]
+//! mirrors the proposed upstream `OwnedQueue` ("rust: workqueue: add
+//! creation of workqueues"): `alloc_workqueue` on creation,
+//! `destroy_workqueue` on drop, `Deref` to `Queue`.  [`LazyQueue`] is the
+//! seed-000 pattern: created on first use under a dedicated mutex,
+//! published with a release store, read with an acquire load, never
+//! destroyed before its owner is dropped.
+
+use core::{
+    ops::Deref,
+    ptr::NonNull,
+    sync::atomic::{AtomicPtr, Ordering},
+};
+use kernel::{bindings, c_str, new_mutex, prelude::*, str::CString, sync::Mutex, workqueue::Queue};
+
+/// `WQ_UNBOUND | WQ_FREEZABLE`: loop.c's per-device queue.
+pub(crate) const WQ_UNBOUND_FREEZABLE: u32 =
+    bindings::wq_flags_WQ_UNBOUND | bindings::wq_flags_WQ_FREEZABLE;
+
+/// A workqueue we allocated.
+///
+/// # Invariants
+///
+/// `ptr` came from `alloc_workqueue` and is destroyed only in `drop`.
+pub(crate) struct OwnedQueue {
+    ptr: NonNull<bindings::workqueue_struct>,
+}
+
+// SAFETY: workqueues may be used and destroyed from any thread.
+unsafe impl Send for OwnedQueue {}
+// SAFETY: `&OwnedQueue` only queues work, which is thread-safe.
+unsafe impl Sync for OwnedQueue {}
+
+impl OwnedQueue {
+    /// Allocates a queue named `name` with `WQ_*` `flags` and the default
+    /// `max_active`.
+    pub(crate) fn new(name: core::fmt::Arguments<'_>, flags: u32) -> Result<Self> {
+        let name = CString::try_from_fmt(name)?;
+        // SAFETY: "%s" with one NUL-terminated string argument matches the
+        // variadic arguments; `alloc_workqueue` copies the name.
+        let ptr = unsafe {
+            bindings::alloc_workqueue(c_str!("%s").as_char_ptr(), flags, 0, name.as_char_ptr())
+        };
+        // INVARIANT: a non-null result is a new queue we own.
+        Ok(Self {
+            ptr: NonNull::new(ptr).ok_or(ENOMEM)?,
+        })
+    }
+}
+
+impl Deref for OwnedQueue {
+    type Target = Queue;
+
+    fn deref(&self) -> &Queue {
+        // SAFETY: `ptr` is a valid workqueue until `drop` (type invariant).
+        unsafe { Queue::from_raw(self.ptr.as_ptr()) }
+    }
+}
+
+impl Drop for OwnedQueue {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` came from `alloc_workqueue` and is destroyed once;
+        // `destroy_workqueue` drains pending work first.
+        unsafe { bindings::destroy_workqueue(self.ptr.as_ptr()) };
+    }
+}
+
+/// A workqueue created on first use and destroyed with its owner.
+///
+/// Readers take an acquire-load fast path with no lock; the first creator
+/// takes `init` (a leaf mutex: nothing that waits for I/O runs under it),
+/// re-checks, allocates and publishes with a release store.  There is
+/// exactly one allocation per `LazyQueue`, and no destruction before drop.
+///
+/// # Invariants
+///
+/// `ptr` is null or an `OwnedQueue` leaked by `get_or_create`, owned by this
+/// value.
+#[pin_data(PinnedDrop)]
+pub(crate) struct LazyQueue {
+    ptr: AtomicPtr<bindings::workqueue_struct>,
+    #[pin]
+    init: Mutex<()>,
+}
+
+impl LazyQueue {
+    /// An empty cell.
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(LazyQueue {
+            ptr: AtomicPtr::new(core::ptr::null_mut()),
+            init <- new_mutex!((), "rloop:wq_init"),
+        })
+    }
+
+    /// The queue, if it was created.
+    pub(crate) fn get(&self) -> Option<&Queue> {
+        let ptr = self.ptr.load(Ordering::Acquire);
+        // SAFETY: a non-null `ptr` is a live queue owned by `self` (type
+        // invariant) until `self` is dropped, which outlives `&self`.
+        (!ptr.is_null()).then(|| unsafe { Queue::from_raw(ptr) })
+    }
+
+    /// The queue, creating it with `create` the first time.
+    pub(crate) fn get_or_create(
+        &self,
+        create: impl FnOnce() -> Result<OwnedQueue>,
+    ) -> Result<&Queue> {
+        if let Some(q) = self.get() {
+            return Ok(q);
+        }
+        let _guard = self.init.lock();
+        if let Some(q) = self.get() {
+            return Ok(q);
+        }
+        let q = create()?;
+        let ptr = q.ptr.as_ptr();
+        core::mem::forget(q);
+        // INVARIANT: we own the leaked queue from here on.
+        self.ptr.store(ptr, Ordering::Release);
+        // SAFETY: just published; lives until `self` is dropped.
+        Ok(unsafe { Queue::from_raw(ptr) })
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for LazyQueue {
+    fn drop(self: Pin<&mut Self>) {
+        let ptr = self.ptr.load(Ordering::Acquire);
+        if let Some(ptr) = NonNull::new(ptr) {
+            // INVARIANT: re-owned here, destroyed once by its drop.
+            drop(OwnedQueue { ptr });
+        }
+    }
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Functions and data of rloop_shim.c that Rust calls (declared again, by
+ * hand, in rust/kernel_ext/; keep the two in sync).
+ */
+#ifndef RLOOP_SHIM_H
+#define RLOOP_SHIM_H
+
+#include <linux/types.h>
+
+struct bio_vec;
+struct file;
+struct gendisk;
+struct iov_iter;
+struct request;
+
+extern const size_t rloop_uapi_sizes[3];
+
+extern int rloop_max_loop;
+extern bool rloop_max_loop_specified;
+extern int rloop_max_part;
+extern int rloop_hw_queue_depth;
+
+int rloop_ctl_register(long (*ioctl)(void *ctx, unsigned int cmd, unsigned long arg),
+		       void *ctx);
+void rloop_ctl_deregister(void);
+
+void rloop_get_file(struct file *file);
+
+int rloop_rq_iter(struct request *rq, struct iov_iter *iter, unsigned int dir,
+		  struct bio_vec **alloc);
+void rloop_rq_zero_fill(struct request *rq);
+unsigned int rloop_memalloc_noio_save(void);
+void rloop_memalloc_noio_restore(unsigned int flags);
+gfp_t rloop_file_set_gfp_noio(struct file *file);
+void rloop_file_restore_gfp(struct file *file, gfp_t gfp);
+int rloop_sysfs_add(struct gendisk *disk,
+		    ssize_t (*show)(void *private_data, unsigned int index, char *buf));
+void rloop_sysfs_remove(struct gendisk *disk);
+
+#endif /* RLOOP_SHIM_H */

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Drive the loop control and device ioctls and print a transcript.
+
+Used by the guest tests to compare rloop with the C loop.ko in the same boot:
+every line is "<operation> -> <result>", where the result is a return value
+or an errno name, so two drivers that behave the same print the same text.
+"""
+import errno
+import fcntl
+import os
+import stat
+import subprocess
+import sys
+
+LOOP_CTL_ADD = 0x4C80
+LOOP_CTL_REMOVE = 0x4C81
+LOOP_CTL_GET_FREE = 0x4C82
+LOOP_SET_FD = 0x4C00
+LOOP_CLR_FD = 0x4C01
+LOOP_SET_STATUS = 0x4C02
+LOOP_GET_STATUS = 0x4C03
+LOOP_SET_STATUS64 = 0x4C04
+LOOP_GET_STATUS64 = 0x4C05
+LOOP_CHANGE_FD = 0x4C06
+LOOP_SET_CAPACITY = 0x4C07
+LOOP_SET_DIRECT_IO = 0x4C08
+LOOP_SET_BLOCK_SIZE = 0x4C09
+LOOP_CONFIGURE = 0x4C0A
+
+
+def call(what, fn):
+    try:
+        r = fn()
+        print(f"{what} -> {r}")
+        return r
+    except OSError as e:
+        print(f"{what} -> {errno.errorcode.get(e.errno, e.errno)}")
+        return None
+
+
+def ctl(cmd, arg):
+    fd = os.open("/dev/loop-control", os.O_RDWR | os.O_CLOEXEC)
+    try:
+        return fcntl.ioctl(fd, cmd, arg)
+    finally:
+        os.close(fd)
+
+
+def dev_ioctl(path, cmd, arg, flags=os.O_RDONLY):
+    fd = os.open(path, flags | os.O_CLOEXEC)
+    try:
+        return fcntl.ioctl(fd, cmd, arg)
+    finally:
+        os.close(fd)
+
+
+def node(path):
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "missing"
+    kind = "b" if stat.S_ISBLK(st.st_mode) else "c" if stat.S_ISCHR(st.st_mode) else "?"
+    return f"{kind} {os.major(st.st_rdev)}:{os.minor(st.st_rdev)}"
+
+
+def settle():
+    """Let udev finish probing new devices (it opens them)."""
+    subprocess.run(["udevadm", "settle", "--timeout=30"], check=False)
+
+
+def control():
+    print(f"/dev/loop-control: {node('/dev/loop-control')}")
+    call("GET_FREE", lambda: ctl(LOOP_CTL_GET_FREE, 0))
+    call("ADD 10", lambda: ctl(LOOP_CTL_ADD, 10))
+    call("ADD 10 again", lambda: ctl(LOOP_CTL_ADD, 10))
+    print(f"/sys/block/loop10: {os.path.isdir('/sys/block/loop10')}")
+    settle()
+    call("REMOVE 10", lambda: ctl(LOOP_CTL_REMOVE, 10))
+    call("REMOVE 10 again", lambda: ctl(LOOP_CTL_REMOVE, 10))
+    print(f"/sys/block/loop10: {os.path.isdir('/sys/block/loop10')}")
+    call("REMOVE -1", lambda: ctl(LOOP_CTL_REMOVE, -1))
+    call("REMOVE 999", lambda: ctl(LOOP_CTL_REMOVE, 999))
+    call("unknown control ioctl", lambda: ctl(0x4C8F, 0))
+    # An open device cannot be removed.
+    fd = os.open("/dev/loop0", os.O_RDONLY)
+    call("REMOVE 0 while open", lambda: ctl(LOOP_CTL_REMOVE, 0))
+    os.close(fd)
+    settle()
+    call("REMOVE 0", lambda: ctl(LOOP_CTL_REMOVE, 0))
+    call("GET_FREE after removing 0", lambda: ctl(LOOP_CTL_GET_FREE, 0))
+    call("ADD -1", lambda: ctl(LOOP_CTL_ADD, -1))
+    call("ADD 3 (exists)", lambda: ctl(LOOP_CTL_ADD, 3))
+
+
+def unbound():
+    d = "/dev/loop1"
+    buf = bytearray(232)
+    old = bytearray(168)
+    call("GET_STATUS64 unbound", lambda: dev_ioctl(d, LOOP_GET_STATUS64, buf))
+    call("GET_STATUS unbound", lambda: dev_ioctl(d, LOOP_GET_STATUS, old))
+    call("GET_STATUS64 NULL", lambda: dev_ioctl(d, LOOP_GET_STATUS64, 0))
+    call("GET_STATUS NULL", lambda: dev_ioctl(d, LOOP_GET_STATUS, 0))
+    call("SET_STATUS64 unbound", lambda: dev_ioctl(d, LOOP_SET_STATUS64, bytes(232), os.O_RDWR))
+    call("CLR_FD unbound", lambda: dev_ioctl(d, LOOP_CLR_FD, 0))
+    call("CHANGE_FD unbound", lambda: dev_ioctl(d, LOOP_CHANGE_FD, 0))
+    call("CHANGE_FD bad fd", lambda: dev_ioctl(d, LOOP_CHANGE_FD, -1))
+    # User space probes for LOOP_CONFIGURE with fd -1 and expects EBADF.
+    bad_config = (0xFFFFFFFF).to_bytes(4, "little") + bytes(300)
+    call("CONFIGURE fd -1", lambda: dev_ioctl(d, LOOP_CONFIGURE, bad_config, os.O_RDWR))
+    call("CONFIGURE NULL", lambda: dev_ioctl(d, LOOP_CONFIGURE, 0, os.O_RDWR))
+    call("SET_FD -1", lambda: dev_ioctl(d, LOOP_SET_FD, -1, os.O_RDWR))
+    call("SET_CAPACITY unbound", lambda: dev_ioctl(d, LOOP_SET_CAPACITY, 0))
+    call("SET_DIRECT_IO unbound", lambda: dev_ioctl(d, LOOP_SET_DIRECT_IO, 1))
+    call("SET_BLOCK_SIZE unbound", lambda: dev_ioctl(d, LOOP_SET_BLOCK_SIZE, 4096))
+    call("unknown loop ioctl", lambda: dev_ioctl(d, 0x4C3F, 0))
+    with open(d, "rb") as f:
+        print(f"read unbound -> {len(f.read(4096))} bytes")
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "node":
+        print(node(sys.argv[2]))
+    else:
+        {"control": control, "unbound": unbound}[sys.argv[1]]()

@@ -1,0 +1,39 @@
+# Module parameters and on-demand device creation (loop_probe), compared
+# with the C loop.ko in the same boot.
+scratch
+facts() { # DRIVER-LOADER PARAMS...: load, print what a user sees, unload
+	local load=$1
+	shift
+	echo "== $*"
+	if ! $load "$@" 2>/dev/null; then
+		echo "load failed"
+		return 0
+	fi
+	udevadm settle --timeout=30
+	echo "params: $(cat /sys/module/loop/parameters/max_loop) $(cat /sys/module/loop/parameters/max_part) $(cat /sys/module/loop/parameters/hw_queue_depth)"
+	echo "disks: $(cd /sys/block && echo loop* | tr ' ' '\n' | sort -V | tr '\n' ' ')"
+	for d in /sys/block/loop*; do
+		echo "$(basename "$d"): dev $(cat "$d/dev") nr_requests $(cat "$d/queue/nr_requests") lbs $(cat "$d/queue/logical_block_size") size $(cat "$d/size") ro $(cat "$d/ro") removable $(cat "$d/removable")"
+	done | sort -V
+	# Opening a missing minor creates the device unless max_loop forbids it.
+	rm -f node50
+	mknod node50 b 7 50
+	if exec 9<node50; then echo "open 7:50: ok"; exec 9<&-; else echo "open 7:50: failed"; fi 2>/dev/null
+	echo "after open 7:50: $(cd /sys/block && echo loop* | tr ' ' '\n' | sort -V | tr '\n' ' ')"
+	udevadm settle --timeout=30
+	rmmod loop
+}
+load_ours() { modprobe loop "$@"; }
+load_c() { insmod "$RLOOP_CLOOP" "$@"; }
+on_exit 'rmmod loop'
+for p in "" "max_loop=2 max_part=3" "max_part=5" "hw_queue_depth=4" \
+	"hw_queue_depth=0" "max_loop=2000000" "max_part=300"; do
+	# shellcheck disable=SC2086
+	facts load_ours $p >>rloop.txt 2>&1
+	# shellcheck disable=SC2086
+	facts load_c $p >>cloop.txt 2>&1
+done
+if ! diff -u cloop.txt rloop.txt; then
+	fail "rloop differs from the C loop.ko (- C, + rloop)"
+fi
+sed 's/^/  /' rloop.txt
