@@ -6,6 +6,7 @@
 #   make            set up, build the test kernel (cached), build loop.ko
 #   make run        ... boot the test VM, load rloop, short demo, lockdep verdict
 #   make check      host unit tests, VM test suite, lockdep verdict
+#   make stress     long variants (RLOOP_AUTOCLEAR_CYCLES=500 ...), lockdep verdict
 #   make kernel     only the test kernel       make setup   only the packages
 #   make clean
 #
@@ -14,13 +15,13 @@
 # (run only matching guest tests), PROVOKE=1 (add the deliberate lockdep
 # splat test, which must make `make check` fail), RLOOP_CACHE=<cache dir>.
 
-export KDIR KERNEL CLIPPY T PROVOKE RLOOP_CACHE
+export KDIR KERNEL CLIPPY T PROVOKE RLOOP_CACHE RLOOP_AUTOCLEAR_CYCLES
 
 # Host tools (cargo) from the rustup toolchain when there is one; the kernel
 # and the module always use Debian's rustc 1.85 (tools/toolchain.sh).
 export PATH := $(if $(wildcard $(HOME)/.cargo/bin/cargo),$(HOME)/.cargo/bin:)$(PATH)
 
-.PHONY: all modules setup kernel run check clean inspector
+.PHONY: all modules setup kernel run check stress clean inspector
 
 all: modules
 
@@ -41,6 +42,9 @@ run: modules inspector
 
 check: setup
 	@tools/check
+
+stress: setup
+	@tools/stress
 
 clean:
 	git clean -fdX -e '!.cache' .

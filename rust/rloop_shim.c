@@ -80,6 +80,11 @@ static const struct kernel_param_ops rloop_hw_queue_depth_ops = {
 module_param_cb(hw_queue_depth, &rloop_hw_queue_depth_ops, &rloop_hw_queue_depth, 0444);
 MODULE_PARM_DESC(hw_queue_depth, "Queue depth for each hardware queue. Default: 128");
 
+/* Debug: run every deferred clear on the workqueue, as for kernel threads. */
+bool rloop_force_async_clear;
+module_param_named(force_async_clear, rloop_force_async_clear, bool, 0644);
+MODULE_PARM_DESC(force_async_clear, "Debug: clear autoclear devices asynchronously, on the driver's workqueue (default: task_work in the closing task)");
+
 MODULE_ALIAS_MISCDEV(LOOP_CTRL_MINOR);
 MODULE_ALIAS("devname:loop-control");
 MODULE_ALIAS_BLOCKDEV_MAJOR(LOOP_MAJOR);

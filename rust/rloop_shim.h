@@ -20,6 +20,7 @@ extern int rloop_max_loop;
 extern bool rloop_max_loop_specified;
 extern int rloop_max_part;
 extern int rloop_hw_queue_depth;
+extern bool rloop_force_async_clear;
 
 int rloop_ctl_register(long (*ioctl)(void *ctx, unsigned int cmd, unsigned long arg),
 		       void *ctx);

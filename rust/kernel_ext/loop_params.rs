@@ -12,6 +12,7 @@ extern "C" {
     static rloop_max_loop_specified: bool;
     static mut rloop_max_part: kernel::ffi::c_int;
     static rloop_hw_queue_depth: kernel::ffi::c_int;
+    static rloop_force_async_clear: bool;
 }
 
 /// `max_loop`: devices to create at load (default 8), and with
@@ -47,4 +48,12 @@ pub(crate) fn set_max_part(v: i32) {
 pub(crate) fn hw_queue_depth() -> i32 {
     // SAFETY: as for `max_loop`.
     unsafe { rloop_hw_queue_depth }
+}
+
+/// `force_async_clear` (debug, writable at run time): clear autoclear
+/// devices on the workqueue even for user tasks.
+pub(crate) fn force_async_clear() -> bool {
+    // SAFETY: a `bool` parameter; sysfs writes store 0 or 1 whole, and a
+    // volatile read sees one of them (READ_ONCE).
+    unsafe { core::ptr::read_volatile(core::ptr::addr_of!(rloop_force_async_clear)) }
 }

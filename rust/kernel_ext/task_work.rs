@@ -105,13 +105,14 @@ impl<T: DeferredItem> Deferred<T> {
     }
 
     /// Queues `T::run(this)` to run before the current task returns to user
-    /// space, or on `fallback` for kernel threads and exiting tasks.
-    /// `field` finds this item in `this`.  `EBUSY` (and `this` back) if the
-    /// item is already queued.
+    /// space, or on `fallback` for kernel threads and exiting tasks (and
+    /// always when `force_fallback`, a debug knob).  `field` finds this item
+    /// in `this`.  `EBUSY` (and `this` back) if the item is already queued.
     pub(crate) fn queue(
         this: Arc<T>,
         field: impl Fn(&T) -> &Self,
         fallback: &Queue,
+        force_fallback: bool,
     ) -> Result<Queued, (Error, Arc<T>)> {
         let item_ptr: *const Self = field(&this);
         let raw = Arc::into_raw(this).cast_mut();
@@ -134,7 +135,7 @@ impl<T: DeferredItem> Deferred<T> {
         let current = unsafe { bindings::get_current() };
         // SAFETY: `current` is valid.
         let kthread = unsafe { (*current).flags } & bindings::PF_KTHREAD != 0;
-        if !kthread {
+        if !kthread && !force_fallback {
             let head = item.twork.get();
             // SAFETY: `head` is ours and idle (`owner` was null); setting
             // `func` is init_task_work().  On success the task owns the

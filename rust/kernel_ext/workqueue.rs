@@ -138,3 +138,76 @@ impl PinnedDrop for LazyQueue {
         }
     }
 }
+
+/// A workqueue owned by the module and reachable from any of its code while
+/// it exists (a `static`): for work that must not run on the queue of the
+/// object it may free (a device's last reference dropped on the device's
+/// own queue would destroy that queue from inside it).
+///
+/// # Invariants
+///
+/// `ptr` is null or a queue created by [`GlobalQueue::create`] and not yet
+/// destroyed by its [`GlobalQueueGuard`].
+pub(crate) struct GlobalQueue {
+    ptr: AtomicPtr<bindings::workqueue_struct>,
+}
+
+impl GlobalQueue {
+    /// An empty slot, for a `static`.
+    pub(crate) const fn new() -> Self {
+        Self {
+            ptr: AtomicPtr::new(core::ptr::null_mut()),
+        }
+    }
+
+    /// Creates the queue; dropping the guard drains and destroys it.
+    /// `EBUSY` if it exists.
+    pub(crate) fn create(
+        &'static self,
+        name: core::fmt::Arguments<'_>,
+        flags: u32,
+    ) -> Result<GlobalQueueGuard> {
+        let q = OwnedQueue::new(name, flags)?;
+        let ptr = q.ptr.as_ptr();
+        if self
+            .ptr
+            .compare_exchange(
+                core::ptr::null_mut(),
+                ptr,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_err()
+        {
+            return Err(EBUSY);
+        }
+        core::mem::forget(q);
+        // INVARIANT: published above; the guard destroys it.
+        Ok(GlobalQueueGuard { slot: self })
+    }
+
+    /// The queue, while its guard lives.  The module keeps the guard for its
+    /// whole life and drops it last in its exit, after everything that
+    /// could call this is gone.
+    pub(crate) fn get(&'static self) -> Option<&'static Queue> {
+        let ptr = self.ptr.load(Ordering::Acquire);
+        // SAFETY: a non-null `ptr` is a live queue (type invariant) until the
+        // guard is dropped at module exit, after all users.
+        (!ptr.is_null()).then(|| unsafe { Queue::from_raw(ptr) })
+    }
+}
+
+/// Destroys a [`GlobalQueue`]'s queue when dropped.
+pub(crate) struct GlobalQueueGuard {
+    slot: &'static GlobalQueue,
+}
+
+impl Drop for GlobalQueueGuard {
+    fn drop(&mut self) {
+        let ptr = self.slot.ptr.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        if let Some(ptr) = NonNull::new(ptr) {
+            // INVARIANT: re-owned and destroyed once (drains pending work).
+            drop(OwnedQueue { ptr });
+        }
+    }
+}

@@ -3,13 +3,18 @@
 //! One loop device: its state, backing file, block device operations and
 //! request queue.
 //!
-//! Mirrors `struct loop_device` of drivers/block/loop.c.  `inner` is
-//! loop.c's `lo_mutex` with what it protects (`lo_state`, `lo_flags`, the
-//! user-visible configuration).  `open` takes it under `disk->open_mutex`
-//! (the edge open_mutex -> lo_mutex, as in loop.c), so nothing that waits
-//! for I/O, flushes, freezes or takes `open_mutex` runs under it.
-//! `binding` is loop.c's `lo_lock`: the I/O path takes a reference to the
-//! current [`Binding`] under it and does the file I/O with no lock held.
+//! Mirrors `struct loop_device` of drivers/block/loop.c, with the locking of
+//! REQUIREMENTS.md section 5:
+//!
+//! * `shared` (`rloop:lo_lock`, a leaf spinlock) holds the state word, the
+//!   flags, the user-visible configuration and the current [`Binding`].
+//!   Every write of the state holds it.  `open` and `release` (called
+//!   under `disk->open_mutex`) take only this lock, so there is no
+//!   open_mutex -> lo_mutex edge at all; the I/O path takes a reference to
+//!   the binding under it and does the file I/O with no lock held.
+//! * `config` (`rloop:lo_mutex`) serialises the operations that change the
+//!   configuration (bind, clear, capacity); they take `shared` inside it.
+//!   Nothing that takes `open_mutex` or waits for our I/O runs under it.
 
 use crate::kernel_ext::{
     block::{
@@ -75,13 +80,15 @@ struct Binding {
     _module: ModuleRef,
 }
 
-/// State under `lo_mutex`.
-struct Inner {
+/// State under `lo_lock`.
+struct Shared {
     state: State,
     flags: u32,
     offset: u64,
     sizelimit: u64,
     file_name: [u8; LO_NAME_SIZE],
+    /// What the I/O path uses; `Some` exactly while bound or in rundown.
+    binding: Option<Arc<Binding>>,
 }
 
 /// A loop device (`loopN`).
@@ -89,12 +96,12 @@ struct Inner {
 pub(crate) struct LoopDevice {
     number: u32,
     part_shift: u32,
-    /// `lo_mutex` and what it protects.
+    /// `lo_lock`: state, flags, configuration, binding (leaf).
     #[pin]
-    inner: Mutex<Inner>,
-    /// `lo_lock`: the binding the I/O path uses.
+    shared: SpinLock<Shared>,
+    /// `lo_mutex`: serialises configuration changes.
     #[pin]
-    binding: SpinLock<Option<Arc<Binding>>>,
+    config: Mutex<()>,
     /// The device's workqueue: created at the first bind, destroyed only
     /// when the device is freed (after its disk).
     #[pin]
@@ -111,17 +118,18 @@ impl LoopDevice {
             pin_init!(LoopDevice {
                 number,
                 part_shift,
-                inner <- new_mutex!(
-                    Inner {
+                shared <- new_spinlock!(
+                    Shared {
                         state: State::Unbound,
                         flags: 0,
                         offset: 0,
                         sizelimit: 0,
                         file_name: [0; LO_NAME_SIZE],
+                        binding: None,
                     },
-                    "rloop:lo_mutex"
+                    "rloop:lo_lock"
                 ),
-                binding <- new_spinlock!(None, "rloop:lo_lock"),
+                config <- new_mutex!((), "rloop:lo_mutex"),
                 wq <- LazyQueue::new(),
                 rundown <- Deferred::new(),
             }),
@@ -163,23 +171,23 @@ impl LoopDevice {
 
     /// Whether the device is unbound (a candidate for `LOOP_CTL_GET_FREE`).
     pub(crate) fn is_unbound(&self) -> bool {
-        self.inner.lock().state == State::Unbound
+        self.shared.lock().state == State::Unbound
     }
 
     /// Marks the device as being deleted if it is unbound and `openers` is
     /// 0 (loop_control_remove()); `EBUSY` otherwise.
     pub(crate) fn start_deleting(&self, openers: u32) -> Result {
-        let mut inner = self.inner.lock();
-        if inner.state != State::Unbound || openers > 0 {
+        let mut shared = self.shared.lock();
+        if shared.state != State::Unbound || openers > 0 {
             return Err(EBUSY);
         }
-        inner.state = State::Deleting;
+        shared.state = State::Deleting;
         Ok(())
     }
 
     /// The current binding, for I/O.
     fn binding(&self) -> Option<Arc<Binding>> {
-        self.binding.lock().clone()
+        self.shared.lock().binding.clone()
     }
 
     /// `LOOP_SET_FD` / `LOOP_CONFIGURE` (loop_configure()).
@@ -208,8 +216,8 @@ impl LoopDevice {
             FileKind::Other => return Err(EINVAL),
         }
 
-        let mut inner = self.inner.lock();
-        if inner.state != State::Unbound {
+        let _config = self.config.lock();
+        if self.shared.lock().state != State::Unbound {
             return Err(EBUSY);
         }
         let info = &config.info;
@@ -267,24 +275,27 @@ impl LoopDevice {
                 return Err(e.into());
             }
         };
-        *self.binding.lock() = Some(binding);
+        {
+            let mut shared = self.shared.lock();
+            shared.binding = Some(binding);
+            shared.flags = lo_flags;
+            shared.offset = info.lo_offset;
+            shared.sizelimit = info.lo_sizelimit;
+            shared.file_name = info.lo_file_name;
+            shared.file_name[LO_NAME_SIZE - 1] = 0;
+        }
         // loop_sysfs_init(): best effort, as in loop.c.
         if disk.add_attributes::<Self>().is_err() {
             pr_warn!("loop{}: cannot create sysfs attributes\n", self.number);
         }
         disk.set_capacity_and_notify(sectors);
 
-        inner.state = State::Bound;
-        inner.flags = lo_flags;
-        inner.offset = info.lo_offset;
-        inner.sizelimit = info.lo_sizelimit;
-        inner.file_name = info.lo_file_name;
-        inner.file_name[LO_NAME_SIZE - 1] = 0;
+        self.shared.lock().state = State::Bound;
         let partscan = lo_flags & LO_FLAGS_PARTSCAN != 0;
         if partscan {
             disk.set_suppress_part_scan(false);
         }
-        drop(inner);
+        drop(_config);
 
         if partscan {
             if let Err(e) = disk.rescan_partitions() {
@@ -301,27 +312,27 @@ impl LoopDevice {
     /// `LOOP_CLR_FD` (loop_clr_fd()): marks the device for clearing at the
     /// last close; with no other opener it also stops new opens.
     fn clr_fd(&self, disk: &DiskRef) -> Result<i32> {
-        let mut inner = self.inner.lock();
-        if inner.state != State::Bound {
+        let mut shared = self.shared.lock();
+        if shared.state != State::Bound {
             return Err(ENXIO);
         }
-        inner.flags |= LO_FLAGS_AUTOCLEAR;
+        shared.flags |= LO_FLAGS_AUTOCLEAR;
         if disk.openers() == 1 {
-            inner.state = State::Rundown;
+            shared.state = State::Rundown;
         }
         Ok(0)
     }
 
     /// `LOOP_SET_CAPACITY` (loop_set_capacity()): re-reads the backing size.
     fn set_capacity(&self) -> Result<i32> {
-        let (offset, sizelimit) = {
-            let inner = self.inner.lock();
-            if inner.state != State::Bound {
-                return Err(ENXIO);
+        let _config = self.config.lock();
+        let (offset, sizelimit, b) = {
+            let shared = self.shared.lock();
+            match (shared.state, &shared.binding) {
+                (State::Bound, Some(b)) => (shared.offset, shared.sizelimit, b.clone()),
+                _ => return Err(ENXIO),
             }
-            (inner.offset, inner.sizelimit)
         };
-        let b = self.binding().ok_or(ENXIO)?;
         b.disk
             .set_capacity_and_notify(loop_size(offset, sizelimit, &b.file));
         Ok(0)
@@ -332,16 +343,17 @@ impl LoopDevice {
     fn status(&self) -> Result<LoopInfo64> {
         let mut info = LoopInfo64::zeroed();
         let file = {
-            let inner = self.inner.lock();
-            if inner.state != State::Bound {
-                return Err(ENXIO);
-            }
+            let shared = self.shared.lock();
+            let b = match (shared.state, &shared.binding) {
+                (State::Bound, Some(b)) => b,
+                _ => return Err(ENXIO),
+            };
             info.lo_number = self.number;
-            info.lo_offset = inner.offset;
-            info.lo_sizelimit = inner.sizelimit;
-            info.lo_flags = inner.flags;
-            info.lo_file_name = inner.file_name;
-            self.binding().ok_or(ENXIO)?.file.clone()
+            info.lo_offset = shared.offset;
+            info.lo_sizelimit = shared.sizelimit;
+            info.lo_flags = shared.flags;
+            info.lo_file_name = shared.file_name;
+            b.file.clone()
         };
         let st = file.stat()?;
         info.lo_device = st.dev;
@@ -354,15 +366,19 @@ impl LoopDevice {
     /// held, from task_work before the last closer returns to user space, or
     /// on the device's workqueue.
     fn clear(&self) {
-        let Some(b) = self.binding.lock().take() else {
-            return;
-        };
-        let flags = {
-            let mut inner = self.inner.lock();
-            inner.offset = 0;
-            inner.sizelimit = 0;
-            inner.file_name = [0; LO_NAME_SIZE];
-            inner.flags
+        let config = self.config.lock();
+        let (b, flags) = {
+            let mut shared = self.shared.lock();
+            if shared.state != State::Rundown {
+                return;
+            }
+            let Some(b) = shared.binding.take() else {
+                return;
+            };
+            shared.offset = 0;
+            shared.sizelimit = 0;
+            shared.file_name = [0; LO_NAME_SIZE];
+            (b, shared.flags)
         };
         let disk = &b.disk;
         // Back to 512-byte blocks; on failure the old size stays, harmless
@@ -373,6 +389,8 @@ impl LoopDevice {
         disk.uevent_change();
         b.file.restore_gfp(b.old_gfp);
         disk.force_media_change();
+        // The partition rescan takes open_mutex: not under our mutex.
+        drop(config);
         if flags & LO_FLAGS_PARTSCAN != 0 {
             if let Err(e) = disk.rescan_partitions() {
                 pr_warn!(
@@ -386,9 +404,9 @@ impl LoopDevice {
             disk.set_suppress_part_scan(true);
         }
         {
-            let mut inner = self.inner.lock();
-            inner.flags = 0;
-            inner.state = State::Unbound;
+            let mut shared = self.shared.lock();
+            shared.flags = 0;
+            shared.state = State::Unbound;
         }
         // Puts the file (deferred by fput), the disk and, last, the module.
         drop(b);
@@ -517,7 +535,7 @@ impl LoopDevice {
 
     /// `ENXIO` unless bound.
     fn require_bound(&self) -> Result {
-        if self.inner.lock().state == State::Bound {
+        if self.shared.lock().state == State::Bound {
             Ok(())
         } else {
             Err(ENXIO)
@@ -599,11 +617,14 @@ impl DiskAttributes for LoopDevice {
                 None => Ok(()),
             };
         }
-        let inner = dev.inner.lock();
-        let flag = |f: u32| u8::from(inner.flags & f != 0);
+        let (flags, offset, sizelimit) = {
+            let shared = dev.shared.lock();
+            (shared.flags, shared.offset, shared.sizelimit)
+        };
+        let flag = |f: u32| u8::from(flags & f != 0);
         match index {
-            1 => writeln!(out, "{}", inner.offset),
-            2 => writeln!(out, "{}", inner.sizelimit),
+            1 => writeln!(out, "{}", offset),
+            2 => writeln!(out, "{}", sizelimit),
             3 => writeln!(out, "{}", flag(LO_FLAGS_AUTOCLEAR)),
             4 => writeln!(out, "{}", flag(LO_FLAGS_PARTSCAN)),
             5 => writeln!(out, "{}", flag(LO_FLAGS_DIRECT_IO)),
@@ -630,7 +651,7 @@ impl Operations for LoopDevice {
     ) -> Result {
         // As loop_queue_rq(): fail unless bound; all file I/O happens in the
         // device's worker, never here (seed 002).
-        if dev.binding.lock().is_none() {
+        if dev.shared.lock().state != State::Bound {
             return Err(EIO);
         }
         let wq = dev.wq.get().ok_or(EIO)?;
@@ -646,7 +667,7 @@ impl Operations for LoopDevice {
     }
 
     fn open(dev: ArcBorrow<'_, LoopDevice>, _disk: &DiskRef, _mode: u32) -> Result {
-        match dev.inner.lock().state {
+        match dev.shared.lock().state {
             State::Deleting | State::Rundown => Err(ENXIO),
             State::Unbound | State::Bound => Ok(()),
         }
@@ -659,20 +680,21 @@ impl Operations for LoopDevice {
             return;
         }
         let need_clear = {
-            let mut inner = dev.inner.lock();
-            if inner.state == State::Bound && inner.flags & LO_FLAGS_AUTOCLEAR != 0 {
-                inner.state = State::Rundown;
+            let mut shared = dev.shared.lock();
+            if shared.state == State::Bound && shared.flags & LO_FLAGS_AUTOCLEAR != 0 {
+                shared.state = State::Rundown;
             }
-            inner.state == State::Rundown
+            shared.state == State::Rundown
         };
         if !need_clear {
             return;
         }
-        let Some(fallback) = dev.wq.get() else {
+        let Some(fallback) = crate::RUNDOWN_WQ.get() else {
             return;
         };
         let dev: Arc<LoopDevice> = dev.into();
-        if let Err((e, _)) = Deferred::queue(dev, |d| &d.rundown, fallback) {
+        let force = loop_params::force_async_clear();
+        if let Err((e, _)) = Deferred::queue(dev, |d| &d.rundown, fallback, force) {
             // Already queued: that clear will do.
             pr_debug!("rundown already queued ({:?})\n", e);
         }

@@ -27,6 +27,7 @@ mod control;
 mod device;
 
 use control::{LoopControl, Registry};
+use kernel_ext::workqueue::{GlobalQueue, GlobalQueueGuard, WQ_UNBOUND_FREEZABLE};
 use kernel_ext::{
     block::MajorRegistration, loop_params, loop_uapi, miscdevice::MiscDeviceRegistration,
 };
@@ -46,8 +47,13 @@ module! {
     license: "GPL",
 }
 
+/// Where clears run when task_work cannot (kernel threads, exiting tasks):
+/// not a device's own queue, whose last reference such a clear may drop.
+pub(crate) static RUNDOWN_WQ: GlobalQueue = GlobalQueue::new();
+
 struct RLoop {
     registry: Arc<Registry>,
+    rundown_wq: Option<GlobalQueueGuard>,
     major: Option<MajorRegistration<Registry>>,
     control: Option<MiscDeviceRegistration<LoopControl>>,
 }
@@ -76,6 +82,7 @@ impl kernel::Module for RLoop {
             return Err(EINVAL);
         }
 
+        let rundown_wq = RUNDOWN_WQ.create(format_args!("loop-rundown"), WQ_UNBOUND_FREEZABLE)?;
         let registry = Registry::new(part_shift)?;
         let control = MiscDeviceRegistration::<LoopControl>::register(registry.clone())?;
         let major =
@@ -89,6 +96,7 @@ impl kernel::Module for RLoop {
         pr_info!("module loaded\n");
         Ok(RLoop {
             registry,
+            rundown_wq: Some(rundown_wq),
             major: Some(major),
             control: Some(control),
         })
@@ -102,5 +110,7 @@ impl Drop for RLoop {
         drop(self.major.take());
         drop(self.control.take());
         self.registry.remove_all();
+        // Last: drains the clears still returning (see RUNDOWN_WQ).
+        drop(self.rundown_wq.take());
     }
 }

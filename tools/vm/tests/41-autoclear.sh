@@ -77,3 +77,31 @@ done
 umount /mnt/x
 [[ -z $(losetup -a) ]] || fail "devices left: $(losetup -a)"
 echo "  $cycles mount/umount cycles, CONFIGURE+close, CLR_FD rundown, $((cycles / 2 + 1)) stacked umounts: nothing leaked"
+
+# R9 (a): the last closer is killed: the clear runs in its exit path, done
+# by the time its parent has reaped it.
+d=$(losetup -f --show a.img)
+(python3 -c 'import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); fcntl.ioctl(fd, 0x4C01, 0); os.kill(os.getpid(), 9)' "$d") 2>/dev/null || true
+[[ -z $(losetup -j "$SCRATCH/a.img") ]] || fail "killed last closer: device still bound after reaping"
+
+# R9 (b): the workqueue path (kernel-thread closers), forced by the debug
+# parameter: asynchronous, so poll; rmmod meanwhile fails cleanly or waits.
+echo 1 >/sys/module/loop/parameters/force_async_clear
+on_exit 'echo 0 >/sys/module/loop/parameters/force_async_clear'
+for i in 1 2 3; do
+	mount -o loop a.img /mnt/a
+	umount /mnt/a
+	# EBUSY while the clear is pending; success if it already finished.
+	if rmmod loop 2>/dev/null; then
+		load_rloop
+		echo 1 >/sys/module/loop/parameters/force_async_clear
+		continue
+	fi
+	for t in $(seq 600); do
+		[[ -z $(losetup -j "$SCRATCH/a.img") ]] && break
+		sleep 0.1
+	done
+	[[ -z $(losetup -j "$SCRATCH/a.img") ]] || fail "workqueue clear did not finish"
+done
+echo 0 >/sys/module/loop/parameters/force_async_clear
+echo "  exiting last closer cleared synchronously; forced workqueue clears finished"
