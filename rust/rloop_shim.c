@@ -8,6 +8,7 @@
 #include <linux/blkdev.h>
 #include <linux/pagemap.h>
 #include <linux/sched/mm.h>
+#include <linux/statfs.h>
 #include <linux/uio.h>
 #include <linux/fs.h>
 #include <linux/loop.h>
@@ -262,4 +263,13 @@ int rloop_sysfs_add(struct gendisk *disk,
 void rloop_sysfs_remove(struct gendisk *disk)
 {
 	sysfs_remove_group(&disk_to_dev(disk)->kobj, &rloop_attribute_group);
+}
+
+/* struct kstatfs is not in 6.12's bindings: the block size of a file's fs. */
+long rloop_file_fs_bsize(struct file *file)
+{
+	struct kstatfs sbuf;
+	int err = vfs_statfs(&file->f_path, &sbuf);
+
+	return err ? err : sbuf.f_bsize;
 }

@@ -38,5 +38,6 @@ void rloop_file_restore_gfp(struct file *file, gfp_t gfp);
 int rloop_sysfs_add(struct gendisk *disk,
 		    ssize_t (*show)(void *private_data, unsigned int index, char *buf));
 void rloop_sysfs_remove(struct gendisk *disk);
+long rloop_file_fs_bsize(struct file *file);
 
 #endif /* RLOOP_SHIM_H */

@@ -22,10 +22,19 @@ extern "C" {
     fn rloop_get_file(file: *mut ffi::c_void);
     fn rloop_file_set_gfp_noio(file: *mut ffi::c_void) -> bindings::gfp_t;
     fn rloop_file_restore_gfp(file: *mut ffi::c_void, gfp: bindings::gfp_t);
+    fn rloop_file_fs_bsize(file: *mut ffi::c_void) -> ffi::c_long;
 }
 
 /// `FMODE_WRITE`.
 const FMODE_WRITE: u32 = 1 << 1;
+/// `fallocate` modes (`include/uapi/linux/falloc.h`).
+pub(crate) const FALLOC_FL_KEEP_SIZE: i32 = 0x01;
+/// Deallocate the range (reads back zeroes).
+pub(crate) const FALLOC_FL_PUNCH_HOLE: i32 = 0x02;
+/// Zero the range, keeping it allocated.
+pub(crate) const FALLOC_FL_ZERO_RANGE: i32 = 0x10;
+/// `BLK_FEAT_ROTATIONAL` of a queue's features.
+const BLK_FEAT_ROTATIONAL: u32 = bindings::BLK_FEAT_ROTATIONAL;
 const S_IFMT: u16 = 0o170000;
 const S_IFREG: u16 = 0o100000;
 const S_IFBLK: u16 = 0o060000;
@@ -48,6 +57,18 @@ pub(crate) struct FileStat {
     pub(crate) dev: u64,
     pub(crate) ino: u64,
     pub(crate) rdev: u64,
+}
+
+/// What a loop device mirrors of the storage under its backing file
+/// (loop_update_limits(), loop_get_discard_config()).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct BackingLimits {
+    /// The underlying block device is rotational.
+    pub(crate) rotational: bool,
+    /// Discard/write-zeroes limit in sectors (0: none).
+    pub(crate) max_discard_sectors: u32,
+    /// Discard granularity in bytes.
+    pub(crate) discard_granularity: u32,
 }
 
 /// `huge_encode_dev()`: a kernel `dev_t` as the 64-bit user-space number.
@@ -196,6 +217,52 @@ impl File {
             return Err(Error::from_errno(ret as i32));
         }
         Ok(ret as usize)
+    }
+
+    /// The limits to mirror from the storage under the file.
+    pub(crate) fn backing_limits(&self) -> BackingLimits {
+        let inode = self.host();
+        let mut l = BackingLimits::default();
+        // SAFETY: the host inode of an open file is valid; for a block
+        // device inode `I_BDEV` gives its open `block_device`, whose disk
+        // and queue are valid while it is open; `i_sb->s_bdev` is valid (or
+        // null) while the file pins the superblock.  Limits are read racily,
+        // as the C helpers (`bdev_*`) do.
+        unsafe {
+            let is_blk = (*inode).i_mode & S_IFMT == S_IFBLK;
+            let bdev = if is_blk {
+                bindings::I_BDEV(inode)
+            } else {
+                (*(*inode).i_sb).s_bdev
+            };
+            if !bdev.is_null() {
+                let lim = &(*(*(*bdev).bd_disk).queue).limits;
+                l.rotational = lim.features & BLK_FEAT_ROTATIONAL != 0;
+                if is_blk {
+                    l.max_discard_sectors = lim.max_write_zeroes_sectors;
+                    l.discard_granularity = lim.discard_granularity;
+                }
+            }
+            if !is_blk && (*(*self.raw()).f_op).fallocate.is_some() {
+                let bsize = rloop_file_fs_bsize(self.raw().cast());
+                if bsize >= 0 {
+                    l.max_discard_sectors = u32::MAX >> 9;
+                    l.discard_granularity = u32::try_from(bsize).unwrap_or(0);
+                }
+            }
+        }
+        l
+    }
+
+    /// `f_op->fallocate(file, mode, offset, len)` (as loop.c, without
+    /// `vfs_fallocate`'s checks): `EOPNOTSUPP` if the file has none.
+    pub(crate) fn fallocate(&self, mode: i32, offset: i64, len: i64) -> Result {
+        // SAFETY: `f_op` of an open file is valid.
+        let Some(f) = (unsafe { (*(*self.raw()).f_op).fallocate }) else {
+            return Err(super::errno::eopnotsupp());
+        };
+        // SAFETY: the file is open; the arguments are plain values.
+        kernel::error::to_result(unsafe { f(self.raw(), mode, offset, len) } as i32)
     }
 
     /// `vfs_fsync(file, 0)`.

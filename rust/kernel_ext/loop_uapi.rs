@@ -25,6 +25,10 @@ pub(crate) mod flags {
     pub(crate) const LO_FLAGS_AUTOCLEAR: u32 = 4;
     pub(crate) const LO_FLAGS_PARTSCAN: u32 = 8;
     pub(crate) const LO_FLAGS_DIRECT_IO: u32 = 16;
+    /// What `LOOP_SET_STATUS` may set.
+    pub(crate) const LOOP_SET_STATUS_SETTABLE_FLAGS: u32 = LO_FLAGS_AUTOCLEAR | LO_FLAGS_PARTSCAN;
+    /// What `LOOP_SET_STATUS` may clear.
+    pub(crate) const LOOP_SET_STATUS_CLEARABLE_FLAGS: u32 = LO_FLAGS_AUTOCLEAR;
     /// What `LOOP_CONFIGURE` accepts.
     pub(crate) const LOOP_CONFIGURE_SETTABLE_FLAGS: u32 =
         LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR | LO_FLAGS_PARTSCAN | LO_FLAGS_DIRECT_IO;
@@ -90,6 +94,13 @@ pub(crate) struct LoopInfo {
 // integers, and no padding (304 bytes, checked below and against C): every
 // bit pattern is valid, as `FromBytes` requires for copies from user space.
 unsafe impl kernel::types::FromBytes for LoopConfig {}
+
+// SAFETY: as for `LoopConfig`: `repr(C)`, integers only, no padding.
+unsafe impl kernel::types::FromBytes for LoopInfo64 {}
+
+// SAFETY: `repr(C)`, integers only, padding spelled out as fields: every bit
+// pattern is valid.
+unsafe impl kernel::types::FromBytes for LoopInfo {}
 
 // SAFETY: `LoopInfo64` is `repr(C)`, integers only, no padding (232 bytes:
 // five u64, four u32, 160 bytes of arrays, two u64): every byte is

@@ -18,11 +18,13 @@
 
 use crate::kernel_ext::{
     block::{
-        mq::{self, flags, DiskRef, GenDisk, GenDiskBuilder, Op, Operations, Request, TagSet},
+        mq::{
+            self, flags, DiskRef, GenDisk, GenDiskBuilder, Limits, Op, Operations, Request, TagSet,
+        },
         BLK_OPEN_WRITE,
     },
     cred, errno,
-    fs::{File, FileKind},
+    fs::{File, FileKind, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE},
     loop_params,
     loop_uapi::{
         flags::*, ioctl::*, LoopConfig, LoopInfo, LoopInfo64, LO_CRYPT_CRYPTOAPI, LO_CRYPT_XOR,
@@ -70,8 +72,8 @@ pub(crate) enum State {
 /// file, the module and the disk references.
 struct Binding {
     file: ARef<File>,
-    offset: u64,
     read_only: bool,
+    has_fsync: bool,
     /// The backing file's page-cache gfp mask before we bound it.
     old_gfp: gfp_t,
     /// Our disk, for the deferred clear (which runs outside any callback).
@@ -185,9 +187,28 @@ impl LoopDevice {
         Ok(())
     }
 
-    /// The current binding, for I/O.
+    /// The current binding.
     fn binding(&self) -> Option<Arc<Binding>> {
         self.shared.lock().binding.clone()
+    }
+
+    /// The binding and offset for one request.  Offset changes freeze the
+    /// queue, so they never happen while a request is in flight.
+    fn io_snapshot(&self) -> Option<(Arc<Binding>, u64)> {
+        let shared = self.shared.lock();
+        shared.binding.clone().map(|b| (b, shared.offset))
+    }
+
+    /// The queue limits for `file` with `block_size` (loop_update_limits()).
+    fn limits(file: &File, block_size: u32, write_cache: bool) -> Limits {
+        let backing = file.backing_limits();
+        Limits {
+            block_size,
+            write_cache,
+            rotational: backing.rotational,
+            max_discard_sectors: backing.max_discard_sectors,
+            discard_granularity: backing.discard_granularity,
+        }
     }
 
     /// `LOOP_SET_FD` / `LOOP_CONFIGURE` (loop_configure()).
@@ -249,7 +270,7 @@ impl LoopDevice {
             OwnedQueue::new(format_args!("loop{}", number), WQ_UNBOUND_FREEZABLE)
         })?;
 
-        disk.set_block_limits(block_size, has_fsync && !read_only)?;
+        disk.set_limits(&Self::limits(&file, block_size, has_fsync && !read_only))?;
         disk.force_media_change();
         disk.set_read_only(read_only);
         let old_gfp = file.set_gfp_noio();
@@ -257,8 +278,8 @@ impl LoopDevice {
         let binding = match Arc::new(
             Binding {
                 file,
-                offset: info.lo_offset,
                 read_only,
+                has_fsync,
                 old_gfp,
                 disk: disk.to_aref(),
                 _module: ModuleRef::get(),
@@ -298,13 +319,7 @@ impl LoopDevice {
         drop(_config);
 
         if partscan {
-            if let Err(e) = disk.rescan_partitions() {
-                pr_warn!(
-                    "loop_reread_partitions: partition scan of loop{} failed (rc={})\n",
-                    self.number,
-                    e.to_errno()
-                );
-            }
+            self.rescan(disk);
         }
         Ok(0)
     }
@@ -336,6 +351,91 @@ impl LoopDevice {
         b.disk
             .set_capacity_and_notify(loop_size(offset, sizelimit, &b.file));
         Ok(0)
+    }
+
+    /// `LOOP_SET_STATUS(64)` (loop_set_status()): offset, size limit, name,
+    /// and the flags user space may change (set AUTOCLEAR/PARTSCAN, clear
+    /// AUTOCLEAR).  The queue is frozen while the offset changes.
+    fn set_status(&self, disk: &DiskRef, info: &LoopInfo64) -> Result<i32> {
+        let config = self.config.lock();
+        let (b, prev_flags, size_changed) = {
+            let shared = self.shared.lock();
+            match (shared.state, &shared.binding) {
+                (State::Bound, Some(b)) => (
+                    b.clone(),
+                    shared.flags,
+                    shared.offset != info.lo_offset || shared.sizelimit != info.lo_sizelimit,
+                ),
+                _ => return Err(ENXIO),
+            }
+        };
+        if size_changed {
+            disk.sync_and_invalidate();
+        }
+        let frozen = disk.freeze();
+        check_info(info)?;
+        let mut flags = info.lo_flags & LOOP_SET_STATUS_SETTABLE_FLAGS;
+        flags |= prev_flags & !LOOP_SET_STATUS_SETTABLE_FLAGS;
+        flags |= prev_flags & !LOOP_SET_STATUS_CLEARABLE_FLAGS;
+        {
+            let mut shared = self.shared.lock();
+            shared.offset = info.lo_offset;
+            shared.sizelimit = info.lo_sizelimit;
+            shared.file_name = info.lo_file_name;
+            shared.file_name[LO_NAME_SIZE - 1] = 0;
+            shared.flags = flags;
+        }
+        if size_changed {
+            disk.set_capacity_and_notify(loop_size(info.lo_offset, info.lo_sizelimit, &b.file));
+        }
+        drop(frozen);
+        let partscan = flags & LO_FLAGS_PARTSCAN != 0 && prev_flags & LO_FLAGS_PARTSCAN == 0;
+        if partscan {
+            disk.set_suppress_part_scan(false);
+        }
+        drop(config);
+        // Never under our mutex or frozen: the rescan takes open_mutex.
+        if partscan {
+            self.rescan(disk);
+        }
+        Ok(0)
+    }
+
+    /// `LOOP_SET_BLOCK_SIZE` (loop_set_block_size()).
+    fn set_block_size(&self, disk: &DiskRef, arg: usize) -> Result<i32> {
+        let _config = self.config.lock();
+        let b = {
+            let shared = self.shared.lock();
+            match (shared.state, &shared.binding) {
+                (State::Bound, Some(b)) => b.clone(),
+                _ => return Err(ENXIO),
+            }
+        };
+        let block_size = u32::try_from(arg).map_err(|_| EINVAL)?;
+        if disk.logical_block_size() == block_size {
+            return Ok(0);
+        }
+        disk.sync_and_invalidate();
+        let _frozen = disk.freeze();
+        // queue_limits_commit_update() validates the size: EINVAL leaves the
+        // limits unchanged.
+        disk.set_limits(&Self::limits(
+            &b.file,
+            block_size,
+            b.has_fsync && !b.read_only,
+        ))?;
+        Ok(0)
+    }
+
+    /// Rescans partitions, warning as loop_reread_partitions() does.
+    fn rescan(&self, disk: &DiskRef) {
+        if let Err(e) = disk.rescan_partitions() {
+            pr_warn!(
+                "loop_reread_partitions: partition scan of loop{} failed (rc={})\n",
+                self.number,
+                e.to_errno()
+            );
+        }
     }
 
     /// The status of a bound device (loop_get_status()), with the backing
@@ -381,9 +481,15 @@ impl LoopDevice {
             (b, shared.flags)
         };
         let disk = &b.disk;
-        // Back to 512-byte blocks; on failure the old size stays, harmless
-        // for an unbound device.
-        let _ = disk.set_block_limits(512, false);
+        // Back to 512-byte blocks, nothing advertised; on failure the old
+        // limits stay, harmless for an unbound device.
+        let _ = disk.set_limits(&Limits {
+            block_size: 512,
+            write_cache: false,
+            rotational: false,
+            max_discard_sectors: 0,
+            discard_granularity: 0,
+        });
         disk.invalidate();
         disk.remove_attributes();
         disk.uevent_change();
@@ -415,14 +521,14 @@ impl LoopDevice {
     /// Handles one request in the device's worker: file I/O with no driver
     /// lock held and NOIO allocations.
     fn do_request(&self, rq: &Request<Self>) -> Result {
-        let b = self.binding().ok_or(EIO)?;
+        let (b, offset) = self.io_snapshot().ok_or(EIO)?;
         let _noio = NoIoScope::enter();
         // The byte position in the backing file (reads and writes only: a
         // flush has no sector).
         let pos = || {
             rq.sector()
                 .checked_mul(1 << SECTOR_SHIFT)
-                .and_then(|p| p.checked_add(b.offset))
+                .and_then(|p| p.checked_add(offset))
                 .and_then(|p| i64::try_from(p).ok())
                 .ok_or(EIO)
         };
@@ -454,9 +560,42 @@ impl LoopDevice {
                 Ok(())
             }
             Op::Flush => b.file.fsync(),
-            // Not advertised (discard and write-zeroes limits are 0).
-            Op::Discard | Op::WriteZeroes => Err(errno::eopnotsupp()),
+            Op::Discard => self.fallocate(rq, &b, pos()?, FALLOC_FL_PUNCH_HOLE),
+            // Punch unless the caller wants the blocks kept allocated.
+            Op::WriteZeroes => {
+                let mode = if rq.nounmap() {
+                    FALLOC_FL_ZERO_RANGE
+                } else {
+                    FALLOC_FL_PUNCH_HOLE
+                };
+                self.fallocate(rq, &b, pos()?, mode)
+            }
             Op::Other(_) => Err(EIO),
+        }
+    }
+
+    /// Discard and write-zeroes through `fallocate` (lo_fallocate()): if the
+    /// backing file cannot do it, fail this request and stop advertising
+    /// the operation.
+    fn fallocate(&self, rq: &Request<Self>, b: &Binding, pos: i64, mode: i32) -> Result {
+        let disk = &b.disk;
+        if disk.max_discard_sectors() == 0 {
+            return Err(errno::eopnotsupp());
+        }
+        match b
+            .file
+            .fallocate(mode | FALLOC_FL_KEEP_SIZE, pos, i64::from(rq.bytes()))
+        {
+            Ok(()) => Ok(()),
+            Err(e) if e == errno::eopnotsupp() => {
+                disk.clear_limits(
+                    mode & FALLOC_FL_PUNCH_HOLE != 0,
+                    mode & FALLOC_FL_ZERO_RANGE != 0,
+                );
+                Err(e)
+            }
+            Err(e) if e == EINVAL => Err(e),
+            Err(_) => Err(EIO),
         }
     }
 
@@ -516,12 +655,30 @@ impl LoopDevice {
                     Ok(0)
                 }
             }
-            LOOP_SET_STATUS | LOOP_SET_STATUS64 | LOOP_SET_BLOCK_SIZE => {
+            LOOP_SET_STATUS64 => {
                 if !writable_or_admin() {
                     return Err(EPERM);
                 }
-                self.require_bound()?;
-                not_yet(cmd)
+                // Copied before any lock (no lo_mutex -> mmap_lock edge).
+                let info: LoopInfo64 = UserSlice::new(arg, core::mem::size_of::<LoopInfo64>())
+                    .reader()
+                    .read()?;
+                self.set_status(disk, &info)
+            }
+            LOOP_SET_STATUS => {
+                if !writable_or_admin() {
+                    return Err(EPERM);
+                }
+                let old: LoopInfo = UserSlice::new(arg, core::mem::size_of::<LoopInfo>())
+                    .reader()
+                    .read()?;
+                self.set_status(disk, &from_old_info(&old))
+            }
+            LOOP_SET_BLOCK_SIZE => {
+                if !writable_or_admin() {
+                    return Err(EPERM);
+                }
+                self.set_block_size(disk, arg)
             }
             LOOP_CHANGE_FD => {
                 // loop_change_fd() looks the fd up first.
@@ -587,6 +744,29 @@ fn loop_size(offset: u64, sizelimit: u64, file: &File) -> u64 {
         bytes = sizelimit;
     }
     bytes >> SECTOR_SHIFT
+}
+
+/// loop_info -> loop_info64 (loop_info64_from_old()).
+fn from_old_info(info: &LoopInfo) -> LoopInfo64 {
+    let mut info64 = LoopInfo64::zeroed();
+    info64.lo_number = info.lo_number as u32;
+    info64.lo_device = info.lo_device;
+    info64.lo_inode = info.lo_inode;
+    info64.lo_rdevice = info.lo_rdevice;
+    // An int widened to loff_t and stored unsigned, as C does: a negative
+    // offset becomes huge and gets EOVERFLOW.
+    info64.lo_offset = i64::from(info.lo_offset) as u64;
+    info64.lo_encrypt_type = info.lo_encrypt_type as u32;
+    info64.lo_encrypt_key_size = info.lo_encrypt_key_size as u32;
+    info64.lo_flags = info.lo_flags as u32;
+    info64.lo_init = info.lo_init;
+    if info64.lo_encrypt_type == LO_CRYPT_CRYPTOAPI {
+        info64.lo_crypt_name = info.lo_name;
+    } else {
+        info64.lo_file_name = info.lo_name;
+    }
+    info64.lo_encrypt_key = info.lo_encrypt_key;
+    info64
 }
 
 /// loop_info64 -> loop_info (loop_info64_to_old()): `EOVERFLOW` where a

@@ -18,7 +18,7 @@ pub(crate) mod operations;
 mod request;
 mod tag_set;
 
-pub(crate) use gen_disk::{DiskRef, GenDisk, GenDiskBuilder};
+pub(crate) use gen_disk::{DiskRef, GenDisk, GenDiskBuilder, Limits};
 pub(crate) use operations::Operations;
 pub(crate) use request::{Op, Request};
 pub(crate) use tag_set::{flags, TagSet};

@@ -9,6 +9,7 @@ import errno
 import fcntl
 import os
 import stat
+import struct
 import subprocess
 import sys
 
@@ -31,7 +32,8 @@ LOOP_CONFIGURE = 0x4C0A
 def call(what, fn):
     try:
         r = fn()
-        print(f"{what} -> {r}")
+        # A buffer argument comes back as bytes: report success as 0.
+        print(f"{what} -> {0 if isinstance(r, (bytes, bytearray)) else r}")
         return r
     except OSError as e:
         print(f"{what} -> {errno.errorcode.get(e.errno, e.errno)}")
@@ -117,8 +119,30 @@ def unbound():
         print(f"read unbound -> {len(f.read(4096))} bytes")
 
 
+def set_status(dev, offset, sizelimit, flags):
+    """LOOP_SET_STATUS64 with the given offset, size limit and flags."""
+    info = struct.pack("=5Q4I64s64s32s2Q", 0, 0, 0, offset, sizelimit, 0, 0, 0, flags,
+                       b"name-from-set-status", b"", b"", 0, 0)
+    call(f"SET_STATUS64 off={offset} limit={sizelimit} flags={flags}",
+         lambda: dev_ioctl(dev, LOOP_SET_STATUS64, info, os.O_RDWR))
+
+
+def status(dev):
+    """LOOP_GET_STATUS64 and LOOP_GET_STATUS, the fields that do not vary."""
+    buf = bytearray(232)
+    if call("GET_STATUS64", lambda: dev_ioctl(dev, LOOP_GET_STATUS64, buf)) is not None:
+        f = struct.unpack("=5Q4I64s64s32s2Q", bytes(buf))
+        print(f"  number={f[5]} offset={f[3]} sizelimit={f[4]} flags={f[8]} name={f[9].rstrip(bytes(1))!r}")
+    old = bytearray(168)
+    call("GET_STATUS", lambda: dev_ioctl(dev, LOOP_GET_STATUS, old))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "node":
         print(node(sys.argv[2]))
+    elif sys.argv[1] == "set-status":
+        set_status(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
+    elif sys.argv[1] == "status":
+        status(sys.argv[2])
     else:
         {"control": control, "unbound": unbound}[sys.argv[1]]()

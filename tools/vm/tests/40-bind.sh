@@ -50,6 +50,42 @@ transcript() {
 	sysfs "$d"
 	losetup -d "$d"
 
+	# Changing a bound device: capacity, block size, status, discard.  Fd 4
+	# keeps it open, so setting AUTOCLEAR does not clear it at once.
+	d=$(losetup -f --show data.img)
+	exec 4<"$d"
+	truncate -s 20M data.img
+	losetup -c "$d" && echo "set capacity: ok"
+	sysfs "$d"
+	truncate -s 16M data.img
+	losetup -c "$d"
+	losetup -b 4096 "$d" && echo "block size 4096: ok"
+	sysfs "$d"
+	for bs in 1234 256 131072; do
+		losetup -b $bs "$d" 2>&1 | sed 's/^losetup: //'
+	done
+	sysfs "$d"
+	losetup -b 512 "$d"
+	ctl=$RLOOP_REPO/tools/vm/lib/loopctl.py
+	python3 "$ctl" set-status "$d" 4096 1048576 8
+	sysfs "$d"
+	python3 "$ctl" status "$d"
+	python3 "$ctl" set-status "$d" 0 0 5
+	sysfs "$d"
+	python3 "$ctl" set-status "$d" 0 0 0
+	sysfs "$d"
+	python3 "$ctl" set-status "$d" 9223372036854775808 0 0
+	python3 "$ctl" status "$d"
+	dmesg -C
+	blkdiscard -o 0 -l 1M "$d" && echo "discard: ok"
+	cmp -n 1M data.img /dev/zero && echo "discard: zeroes"
+	blkdiscard -z -o 1M -l 1M "$d" && echo "zeroout: ok"
+	cmp -n 1M -i 1M:1M data.img /dev/zero && echo "zeroout: zeroes"
+	echo "not-supported lines: $(dmesg | grep -c 'operation not supported error')"
+	exec 4<&-
+	losetup -d "$d"
+	head -c 16M /dev/urandom >data.img
+
 	# LOOP_CLR_FD with another opener: deferred to the last close (R5).
 	d=$(losetup -f --show data.img)
 	exec 3<"$d"

@@ -385,10 +385,23 @@ impl DiskRef {
         }
     }
 
-    /// Updates the queue limits: logical/physical block size and `io_min`
-    /// to `block_size`, and the write-cache feature.  The caller freezes
-    /// nothing: `queue_limits_commit_update` does what the change needs.
-    pub(crate) fn set_block_limits(&self, block_size: u32, write_cache: bool) -> Result {
+    /// The logical block size in use.
+    pub(crate) fn logical_block_size(&self) -> u32 {
+        // SAFETY: the queue of a valid disk is valid; limits are updated
+        // whole under `limits_lock`, a racy read sees an old or new value.
+        unsafe { (*(*self.raw()).queue).limits.logical_block_size }
+    }
+
+    /// The discard limit in use, in sectors (`bdev_max_discard_sectors`).
+    pub(crate) fn max_discard_sectors(&self) -> u32 {
+        // SAFETY: as in `logical_block_size`.
+        unsafe { (*(*self.raw()).queue).limits.max_discard_sectors }
+    }
+
+    /// Updates the queue limits under `limits_lock`
+    /// (queue_limits_start_update() + `f` + queue_limits_commit_update(),
+    /// which validates them: on error nothing changes).
+    fn update_limits(&self, f: impl FnOnce(&mut bindings::queue_limits)) -> Result {
         // SAFETY: the disk and its queue are valid; we take `limits_lock`
         // as `queue_limits_start_update` does, and
         // `queue_limits_commit_update` releases it.
@@ -396,14 +409,92 @@ impl DiskRef {
             let q = (*self.raw()).queue;
             bindings::mutex_lock(core::ptr::addr_of_mut!((*q).limits_lock));
             let mut lim = (*q).limits;
-            lim.logical_block_size = block_size;
-            lim.physical_block_size = block_size;
-            lim.io_min = block_size;
-            lim.features &= !(BLK_FEAT_WRITE_CACHE | bindings::BLK_FEAT_ROTATIONAL);
-            if write_cache {
-                lim.features |= BLK_FEAT_WRITE_CACHE;
-            }
+            f(&mut lim);
             to_result(bindings::queue_limits_commit_update(q, &mut lim))
         }
+    }
+
+    /// Sets the limits a loop device derives from its backing file
+    /// (loop_update_limits()).
+    pub(crate) fn set_limits(&self, l: &Limits) -> Result {
+        self.update_limits(|lim| {
+            lim.logical_block_size = l.block_size;
+            lim.physical_block_size = l.block_size;
+            lim.io_min = l.block_size;
+            lim.features &= !(BLK_FEAT_WRITE_CACHE | bindings::BLK_FEAT_ROTATIONAL);
+            if l.write_cache {
+                lim.features |= BLK_FEAT_WRITE_CACHE;
+            }
+            if l.rotational {
+                lim.features |= bindings::BLK_FEAT_ROTATIONAL;
+            }
+            lim.max_hw_discard_sectors = l.max_discard_sectors;
+            lim.max_write_zeroes_sectors = l.max_discard_sectors;
+            lim.discard_granularity = if l.max_discard_sectors != 0 {
+                l.discard_granularity
+            } else {
+                0
+            };
+        })
+    }
+
+    /// Stops advertising discard and/or write-zeroes (loop_clear_limits()).
+    pub(crate) fn clear_limits(&self, discard: bool, write_zeroes: bool) {
+        let _ = self.update_limits(|lim| {
+            if write_zeroes {
+                lim.max_write_zeroes_sectors = 0;
+            }
+            if discard {
+                lim.max_hw_discard_sectors = 0;
+                lim.discard_granularity = 0;
+            }
+        });
+    }
+
+    /// Writes back and drops the page cache of the whole device
+    /// (`sync_blockdev` + `invalidate_bdev`), before a change of what its
+    /// blocks mean.
+    pub(crate) fn sync_and_invalidate(&self) {
+        // SAFETY: `part0` of a valid disk is valid.
+        unsafe {
+            let bdev = (*self.raw()).part0;
+            let _ = bindings::sync_blockdev(bdev);
+            bindings::invalidate_bdev(bdev);
+        }
+    }
+
+    /// Freezes the queue (`blk_mq_freeze_queue`): no request is in flight
+    /// until the guard is dropped.  Never take a lock that I/O submitters
+    /// or `open_mutex` holders take while frozen.
+    pub(crate) fn freeze(&self) -> Frozen<'_> {
+        // SAFETY: the queue of a valid disk is valid.
+        unsafe { bindings::blk_mq_freeze_queue((*self.raw()).queue) };
+        Frozen { disk: self }
+    }
+}
+
+/// What [`DiskRef::set_limits`] sets.
+pub(crate) struct Limits {
+    /// Logical (= physical = minimum I/O) block size.
+    pub(crate) block_size: u32,
+    /// Volatile write cache (flushes reach the driver).
+    pub(crate) write_cache: bool,
+    /// Rotational medium.
+    pub(crate) rotational: bool,
+    /// Discard and write-zeroes limit, in sectors (0: not supported).
+    pub(crate) max_discard_sectors: u32,
+    /// Discard granularity, in bytes.
+    pub(crate) discard_granularity: u32,
+}
+
+/// A frozen queue; unfrozen on drop.
+pub(crate) struct Frozen<'a> {
+    disk: &'a DiskRef,
+}
+
+impl Drop for Frozen<'_> {
+    fn drop(&mut self) {
+        // SAFETY: we froze this queue in `DiskRef::freeze`.
+        unsafe { bindings::blk_mq_unfreeze_queue((*self.disk.raw()).queue) };
     }
 }

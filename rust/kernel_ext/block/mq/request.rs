@@ -121,6 +121,19 @@ impl<T: Operations> Request<T> {
         unsafe { (*self.raw()).__sector }
     }
 
+    /// The remaining bytes (`blk_rq_bytes()`).
+    pub(crate) fn bytes(&self) -> u32 {
+        // SAFETY: as in `sector`.
+        unsafe { (*self.raw()).__data_len }
+    }
+
+    /// Whether a write-zeroes request must not deallocate (`REQ_NOUNMAP`).
+    pub(crate) fn nounmap(&self) -> bool {
+        // SAFETY: as in `sector`.
+        let flags = unsafe { (*self.raw()).cmd_flags };
+        flags & (1 << bindings::req_flag_bits___REQ_NOUNMAP) != 0
+    }
+
     /// The operation (`req_op()`).
     pub(crate) fn op(&self) -> Op {
         // SAFETY: as in `sector`.
