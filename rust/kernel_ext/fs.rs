@@ -168,6 +168,20 @@ impl File {
         }
     }
 
+    /// For an open block device, its disk (`I_BDEV(host)->bd_disk`).
+    pub(crate) fn block_disk(&self) -> Option<*mut bindings::gendisk> {
+        let inode = self.host();
+        // SAFETY: the host inode is valid; for a block device inode
+        // `I_BDEV` gives the `block_device` this file holds open, whose
+        // `bd_disk` is valid while it is open.
+        unsafe {
+            if (*inode).i_mode & S_IFMT != S_IFBLK {
+                return None;
+            }
+            Some((*bindings::I_BDEV(inode)).bd_disk)
+        }
+    }
+
     /// The size in bytes (`i_size_read(f_mapping->host)`).
     pub(crate) fn size(&self) -> i64 {
         // SAFETY: the host inode is valid; on 64-bit `i_size_read` is a

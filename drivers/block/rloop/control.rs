@@ -9,7 +9,7 @@
 //! `del_gendisk` run without the registry lock held.  Lock order:
 //! registry -> device state (`lo_mutex`).
 
-use crate::device::LoopDevice;
+use crate::device::{LoopDevice, Validator};
 use crate::kernel_ext::{
     block::{mq::GenDisk, Probe},
     loop_params,
@@ -41,15 +41,18 @@ pub(crate) struct Registry {
     #[pin]
     devices: Mutex<RBTree<u32, Entry>>,
     part_shift: u32,
+    validator: Arc<Validator>,
 }
 
 impl Registry {
     /// An empty registry; disks get `1 << part_shift` minors each.
     pub(crate) fn new(part_shift: u32) -> Result<Arc<Self>> {
+        let validator = Validator::new()?;
         Arc::pin_init(
             pin_init!(Registry {
                 devices <- new_mutex!(RBTree::new(), "rloop:loop_ctl_mutex"),
                 part_shift,
+                validator,
             }),
             GFP_KERNEL,
         )
@@ -81,7 +84,7 @@ impl Registry {
                 }
                 n
             };
-            let dev = LoopDevice::new(number, self.part_shift)?;
+            let dev = LoopDevice::new(number, self.part_shift, self.validator.clone())?;
             devices.insert(reservation.into_node(
                 number,
                 Entry {

@@ -19,7 +19,8 @@
 use crate::kernel_ext::{
     block::{
         mq::{
-            self, flags, DiskRef, GenDisk, GenDiskBuilder, Limits, Op, Operations, Request, TagSet,
+            self, flags, queue_data_of_file, DiskRef, GenDisk, GenDiskBuilder, Limits, Op,
+            Operations, Request, TagSet,
         },
         BLK_OPEN_WRITE,
     },
@@ -45,7 +46,7 @@ use kernel::{
     new_mutex, new_spinlock,
     prelude::*,
     sync::{Arc, ArcBorrow, Mutex, SpinLock},
-    types::ARef,
+    types::{ARef, AsBytes, FromBytes},
     uaccess::UserSlice,
 };
 
@@ -93,11 +94,33 @@ struct Shared {
     binding: Option<Arc<Binding>>,
 }
 
+/// loop.c's `loop_validate_mutex`: serialises walks of loop-device chains
+/// with the state changes of devices that back other loop devices.  Taken
+/// before any device's `lo_mutex`.
+#[pin_data]
+pub(crate) struct Validator {
+    #[pin]
+    mutex: Mutex<()>,
+}
+
+impl Validator {
+    /// The one validator of the module.
+    pub(crate) fn new() -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Validator {
+                mutex <- new_mutex!((), "rloop:loop_validate_mutex"),
+            }),
+            GFP_KERNEL,
+        )
+    }
+}
+
 /// A loop device (`loopN`).
 #[pin_data]
 pub(crate) struct LoopDevice {
     number: u32,
     part_shift: u32,
+    validator: Arc<Validator>,
     /// `lo_lock`: state, flags, configuration, binding (leaf).
     #[pin]
     shared: SpinLock<Shared>,
@@ -115,11 +138,16 @@ pub(crate) struct LoopDevice {
 
 impl LoopDevice {
     /// A new, unbound device number `number`.
-    pub(crate) fn new(number: u32, part_shift: u32) -> Result<Arc<Self>> {
+    pub(crate) fn new(
+        number: u32,
+        part_shift: u32,
+        validator: Arc<Validator>,
+    ) -> Result<Arc<Self>> {
         Arc::pin_init(
             pin_init!(LoopDevice {
                 number,
                 part_shift,
+                validator,
                 shared <- new_spinlock!(
                     Shared {
                         state: State::Unbound,
@@ -219,28 +247,13 @@ impl LoopDevice {
         if !has_read || (file.is_writable() && !has_write) {
             return Err(EINVAL);
         }
-        // loop_validate_file(): regular files and block devices only.
-        match file.kind() {
-            FileKind::Regular => {}
-            // The device itself (loop_validate_file()).
-            FileKind::Block(rdev) if rdev == disk.devt() => return Err(EBADF),
-            FileKind::Block(rdev) if rdev >> 20 == crate::LOOP_MAJOR => {
-                // TODO: loop-on-loop with loop.c's chain walk (cycles get EINVAL
-                // or EBADF there); refused until it lands.
-                pr_warn!(
-                    "loop{}: a loop device as backing file is not supported yet\n",
-                    self.number
-                );
-                return Err(EINVAL);
-            }
-            FileKind::Block(_) => {}
-            FileKind::Other => return Err(EINVAL),
-        }
-
+        let is_loop = queue_data_of_file::<Self>(&file).is_some();
+        let _validate = is_loop.then(|| self.validator.mutex.lock());
         let _config = self.config.lock();
         if self.shared.lock().state != State::Unbound {
             return Err(EBUSY);
         }
+        validate_file(&file, disk.devt())?;
         let info = &config.info;
         if info.lo_flags & !LOOP_CONFIGURE_SETTABLE_FLAGS != 0 {
             return Err(EINVAL);
@@ -317,8 +330,65 @@ impl LoopDevice {
             disk.set_suppress_part_scan(false);
         }
         drop(_config);
+        drop(_validate);
 
         if partscan {
+            self.rescan(disk);
+        }
+        Ok(0)
+    }
+
+    /// `LOOP_CHANGE_FD` (loop_change_fd()): swaps the backing file of a
+    /// read-only device for another of the same size, queue frozen.
+    fn change_fd(&self, disk: &DiskRef, fd: u32) -> Result<i32> {
+        let file = File::fget(fd)?;
+        let (has_read, has_write, has_fsync) = file.ops();
+        if !has_read || (file.is_writable() && !has_write) {
+            return Err(EINVAL);
+        }
+        let is_loop = queue_data_of_file::<Self>(&file).is_some();
+        let validate = is_loop.then(|| self.validator.mutex.lock());
+        let config = self.config.lock();
+        let (old, flags, offset, sizelimit) = {
+            let shared = self.shared.lock();
+            match (shared.state, &shared.binding) {
+                (State::Bound, Some(b)) => {
+                    (b.clone(), shared.flags, shared.offset, shared.sizelimit)
+                }
+                _ => return Err(ENXIO),
+            }
+        };
+        // Only a read-only device may change its backing file.
+        if flags & LO_FLAGS_READ_ONLY == 0 {
+            return Err(EINVAL);
+        }
+        validate_file(&file, disk.devt())?;
+        if loop_size(offset, sizelimit, &file) != loop_size(offset, sizelimit, &old.file) {
+            return Err(EINVAL);
+        }
+        let old_gfp = file.set_gfp_noio();
+        let new = Arc::new(
+            Binding {
+                file,
+                read_only: old.read_only,
+                has_fsync,
+                old_gfp,
+                disk: disk.to_aref(),
+                _module: ModuleRef::get(),
+            },
+            GFP_KERNEL,
+        )?;
+        disk.force_media_change();
+        {
+            let _frozen = disk.freeze();
+            old.file.restore_gfp(old.old_gfp);
+            self.shared.lock().binding = Some(new);
+        }
+        drop(config);
+        drop(validate);
+        // Puts the old file (and our references) outside every lock.
+        drop(old);
+        if flags & LO_FLAGS_PARTSCAN != 0 {
             self.rescan(disk);
         }
         Ok(0)
@@ -327,6 +397,9 @@ impl LoopDevice {
     /// `LOOP_CLR_FD` (loop_clr_fd()): marks the device for clearing at the
     /// last close; with no other opener it also stops new opens.
     fn clr_fd(&self, disk: &DiskRef) -> Result<i32> {
+        // As loop.c: under the global lock, so a chain walk that found this
+        // device's file sees either the old state or the rundown.
+        let _validate = self.validator.mutex.lock();
         let mut shared = self.shared.lock();
         if shared.state != State::Bound {
             return Err(ENXIO);
@@ -610,9 +683,7 @@ impl LoopDevice {
                 self.configure(disk, mode, &config)
             }
             LOOP_CONFIGURE => {
-                let config: LoopConfig = UserSlice::new(arg, core::mem::size_of::<LoopConfig>())
-                    .reader()
-                    .read()?;
+                let config: LoopConfig = read_user(arg)?;
                 self.configure(disk, mode, &config)
             }
             LOOP_CLR_FD => self.clr_fd(disk),
@@ -620,21 +691,13 @@ impl LoopDevice {
                 if arg == 0 {
                     return Err(EINVAL);
                 }
-                let info = self.status()?;
-                UserSlice::new(arg, core::mem::size_of::<LoopInfo64>())
-                    .writer()
-                    .write(&info)?;
-                Ok(0)
+                write_user(arg, &self.status()?)
             }
             LOOP_GET_STATUS => {
                 if arg == 0 {
                     return Err(EINVAL);
                 }
-                let info = to_old_info(&self.status()?)?;
-                UserSlice::new(arg, core::mem::size_of::<LoopInfo>())
-                    .writer()
-                    .write(&info)?;
-                Ok(0)
+                write_user(arg, &to_old_info(&self.status()?)?)
             }
             LOOP_SET_CAPACITY => {
                 if !writable_or_admin() {
@@ -660,18 +723,14 @@ impl LoopDevice {
                     return Err(EPERM);
                 }
                 // Copied before any lock (no lo_mutex -> mmap_lock edge).
-                let info: LoopInfo64 = UserSlice::new(arg, core::mem::size_of::<LoopInfo64>())
-                    .reader()
-                    .read()?;
+                let info: LoopInfo64 = read_user(arg)?;
                 self.set_status(disk, &info)
             }
             LOOP_SET_STATUS => {
                 if !writable_or_admin() {
                     return Err(EPERM);
                 }
-                let old: LoopInfo = UserSlice::new(arg, core::mem::size_of::<LoopInfo>())
-                    .reader()
-                    .read()?;
+                let old: LoopInfo = read_user(arg)?;
                 self.set_status(disk, &from_old_info(&old))
             }
             LOOP_SET_BLOCK_SIZE => {
@@ -680,12 +739,7 @@ impl LoopDevice {
                 }
                 self.set_block_size(disk, arg)
             }
-            LOOP_CHANGE_FD => {
-                // loop_change_fd() looks the fd up first.
-                let _file = File::fget(arg as u32)?;
-                self.require_bound()?;
-                not_yet(cmd)
-            }
+            LOOP_CHANGE_FD => self.change_fd(disk, arg as u32),
             _ => Err(EINVAL),
         }
     }
@@ -700,6 +754,22 @@ impl LoopDevice {
     }
 }
 
+/// Copies an ioctl argument structure from user space (`EFAULT`).
+fn read_user<T: FromBytes>(arg: usize) -> Result<T> {
+    UserSlice::new(arg, core::mem::size_of::<T>())
+        .reader()
+        .read()
+}
+
+/// Copies an ioctl result structure to user space (`EFAULT`), after every
+/// lock is dropped.
+fn write_user<T: AsBytes>(arg: usize, value: &T) -> Result<i32> {
+    UserSlice::new(arg, core::mem::size_of::<T>())
+        .writer()
+        .write(value)?;
+    Ok(0)
+}
+
 /// A bound-device ioctl that does not exist yet: `ENOTTY`, said once.
 fn not_yet(cmd: u32) -> Result<i32> {
     static WARNED: AtomicBool = AtomicBool::new(false);
@@ -710,6 +780,35 @@ fn not_yet(cmd: u32) -> Result<i32> {
         );
     }
     Err(ENOTTY)
+}
+
+/// loop_validate_file(): a regular file, a block device, or a bound loop
+/// device whose chain does not lead back to `own` (`EBADF`); a loop device
+/// in the chain that is not bound gives `EINVAL`, as does any other kind of
+/// file.  Called with the validator held.
+fn validate_file(file: &File, own: u32) -> Result {
+    let mut next: Option<ARef<File>> = None;
+    loop {
+        let f: &File = next.as_deref().unwrap_or(file);
+        let following = match f.kind() {
+            FileKind::Regular => return Ok(()),
+            FileKind::Other => return Err(EINVAL),
+            FileKind::Block(rdev) => {
+                let Some(l) = queue_data_of_file::<LoopDevice>(f) else {
+                    return Ok(());
+                };
+                if rdev == own {
+                    return Err(EBADF);
+                }
+                let shared = l.shared.lock();
+                match (shared.state, &shared.binding) {
+                    (State::Bound, Some(b)) => b.file.clone(),
+                    _ => return Err(EINVAL),
+                }
+            }
+        };
+        next = Some(following);
+    }
 }
 
 /// The checks of loop_set_status_from_info().

@@ -19,6 +19,6 @@ mod request;
 mod tag_set;
 
 pub(crate) use gen_disk::{DiskRef, GenDisk, GenDiskBuilder, Limits};
-pub(crate) use operations::Operations;
+pub(crate) use operations::{queue_data_of_file, Operations};
 pub(crate) use request::{Op, Request};
 pub(crate) use tag_set::{flags, TagSet};

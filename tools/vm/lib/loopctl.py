@@ -144,5 +144,9 @@ if __name__ == "__main__":
         set_status(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
     elif sys.argv[1] == "status":
         status(sys.argv[2])
+    elif sys.argv[1] == "change-fd":
+        f = os.open(sys.argv[3], os.O_RDONLY)
+        call(f"CHANGE_FD {os.path.basename(sys.argv[3])}",
+             lambda: dev_ioctl(sys.argv[2], LOOP_CHANGE_FD, f))
     else:
         {"control": control, "unbound": unbound}[sys.argv[1]]()

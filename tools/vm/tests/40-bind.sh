@@ -86,6 +86,37 @@ transcript() {
 	losetup -d "$d"
 	head -c 16M /dev/urandom >data.img
 
+	# Loop on loop, cycles, LOOP_CHANGE_FD (R11).
+	d1=$(losetup -f --show data.img)
+	d2=$(losetup -f --show "$d1")
+	sysfs "$d2"
+	cmp data.img "$d2" && echo "stacked read: identical"
+	free=$(losetup -f)
+	losetup "$free" "$free" 2>&1 | sed 's/^losetup: //'
+	losetup -d "$d2"
+	losetup -d "$d1"
+	udevadm settle --timeout=30
+	echo "bound after stacked detach: $(losetup -a | wc -l)"
+	cp data.img data2.img
+	truncate -s 8M small.img
+	d=$(losetup -r -f --show data.img)
+	python3 "$ctl" change-fd "$d" data2.img
+	sysfs "$d"
+	python3 "$ctl" change-fd "$d" small.img
+	python3 "$ctl" change-fd "$d" dir
+	losetup -d "$d"
+	d=$(losetup -f --show data.img)
+	python3 "$ctl" change-fd "$d" data2.img
+	losetup -d "$d"
+	d1=$(losetup -r -f --show data.img)
+	d2=$(losetup -r -f --show "$d1")
+	python3 "$ctl" change-fd "$d1" "$d2"
+	python3 "$ctl" change-fd "$d1" "$d1"
+	losetup -d "$d2"
+	losetup -d "$d1"
+	udevadm settle --timeout=30
+	echo "bound after cycle attempts: $(losetup -a | wc -l)"
+
 	# LOOP_CLR_FD with another opener: deferred to the last close (R5).
 	d=$(losetup -f --show data.img)
 	exec 3<"$d"

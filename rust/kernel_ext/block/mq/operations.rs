@@ -239,21 +239,38 @@ impl<T: Operations> OperationsVTable<T> {
         T::release(data, disk)
     }
 
+    /// The queue data and disk of an open block device.
+    ///
+    /// # Safety
+    ///
+    /// `bdev` is open (so it and its disk are valid for `'a`) and belongs to
+    /// a disk built by `GenDiskBuilder::build::<T>` (so `private_data` is
+    /// live, as for `open_callback`).
+    unsafe fn bdev_args<'a>(
+        bdev: *mut bindings::block_device,
+    ) -> (QueueDataBorrowed<'a, T>, &'a DiskRef) {
+        // SAFETY: by the safety requirements.
+        unsafe {
+            let disk = (*bdev).bd_disk;
+            (
+                T::QueueData::borrow((*disk).private_data),
+                DiskRef::from_raw(disk),
+            )
+        }
+    }
+
     /// # Safety
     ///
     /// Called by `blkdev_ioctl` for an open `bdev` of a disk built by
-    /// `GenDiskBuilder::build::<T>` (so `private_data` is live, as for
-    /// `open_callback`).
+    /// `GenDiskBuilder::build::<T>`.
     unsafe extern "C" fn ioctl_callback(
         bdev: *mut bindings::block_device,
         mode: bindings::blk_mode_t,
         cmd: kernel::ffi::c_uint,
         arg: kernel::ffi::c_ulong,
     ) -> kernel::ffi::c_int {
-        // SAFETY: `bdev` is open, so it and its disk are valid.
-        let data = unsafe { T::QueueData::borrow((*(*bdev).bd_disk).private_data) };
-        // SAFETY: the disk of an open `bdev` is valid during the call.
-        let disk = unsafe { DiskRef::from_raw((*bdev).bd_disk) };
+        // SAFETY: by the safety requirements of this function.
+        let (data, disk) = unsafe { Self::bdev_args(bdev) };
         from_result(|| T::ioctl(data, disk, mode, cmd, arg))
     }
 
@@ -266,10 +283,8 @@ impl<T: Operations> OperationsVTable<T> {
         cmd: kernel::ffi::c_uint,
         arg: kernel::ffi::c_ulong,
     ) -> kernel::ffi::c_int {
-        // SAFETY: as in `ioctl_callback`.
-        let data = unsafe { T::QueueData::borrow((*(*bdev).bd_disk).private_data) };
-        // SAFETY: the disk of an open `bdev` is valid during the call.
-        let disk = unsafe { DiskRef::from_raw((*bdev).bd_disk) };
+        // SAFETY: by the safety requirements of this function.
+        let (data, disk) = unsafe { Self::bdev_args(bdev) };
         from_result(|| T::compat_ioctl(data, disk, mode, cmd, arg))
     }
 
@@ -326,4 +341,24 @@ impl<T: Operations> OperationsVTable<T> {
     pub(crate) const fn block_ops() -> &'static bindings::block_device_operations {
         &Self::BLOCK_OPS
     }
+}
+
+/// The queue data of the disk that `file` (an open block device) belongs to,
+/// if that disk is one of `T`'s (its `fops` are `T`'s table): how a loop
+/// driver walks a chain of its own devices (loop_validate_file()).
+pub(crate) fn queue_data_of_file<T: Operations>(
+    file: &crate::kernel_ext::fs::File,
+) -> Option<QueueDataBorrowed<'_, T>> {
+    let disk = file.block_disk()?;
+    // SAFETY: `disk` is the disk of the block device `file` holds open, so
+    // it is valid for as long as `file` is; its `fops` are set before it is
+    // added and never change.
+    let ours = unsafe { core::ptr::eq((*disk).fops, OperationsVTable::<T>::block_ops()) };
+    if !ours {
+        return None;
+    }
+    // SAFETY: a disk with `T`'s table was built by `GenDiskBuilder::build::<T>`,
+    // so its `private_data` is `T::QueueData`, released only in `free_disk`,
+    // which cannot run while `file` holds the device open.
+    Some(unsafe { T::QueueData::borrow((*disk).private_data) })
 }
