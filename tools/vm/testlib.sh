@@ -33,10 +33,18 @@ is_rloop() {
 	[[ -d /sys/module/loop ]] && grep -q 'rloop' <(grep '\[loop\]' /proc/kallsyms)
 }
 
+# unload_loop: rmmod whichever loop driver is loaded.  udev workers may
+# still hold a device open for a moment after the last uevent (blkid), which
+# makes rmmod fail with EAGAIN: settle and retry for a while first.
 unload_loop() {
-	if [[ -d /sys/module/loop ]]; then
-		rmmod loop || fail "rmmod loop failed"
-	fi
+	local i
+	[[ -d /sys/module/loop ]] || return 0
+	for i in $(seq 50); do
+		udevadm settle --timeout=30 2>/dev/null || true
+		rmmod loop 2>/dev/null && return 0
+		sleep 0.2
+	done
+	rmmod loop || fail "rmmod loop failed"
 }
 
 # on_exit CMD: run CMD (with errors ignored) when the test ends, however it

@@ -19,5 +19,5 @@ umount /mnt/t
 mount -o loop,ro a.img /mnt/t
 assert_eq "file content" "$(cat /mnt/t/f)" hello
 umount /mnt/t
-rmmod loop
+unload_loop
 echo "  C loop.ko: mount -o loop, write, autoclear, remount, unload"

@@ -22,7 +22,7 @@ unload_loop
 
 insmod "$RLOOP_CLOOP"
 transcript cloop || true
-rmmod loop
+unload_loop
 
 if ! diff -u cloop.txt rloop.txt; then
 	fail "rloop differs from the C loop.ko (- C, + rloop)"

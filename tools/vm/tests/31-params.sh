@@ -21,7 +21,7 @@ facts() { # DRIVER-LOADER PARAMS...: load, print what a user sees, unload
 	if exec 9<node50; then echo "open 7:50: ok"; exec 9<&-; else echo "open 7:50: failed"; fi 2>/dev/null
 	echo "after open 7:50: $(cd /sys/block && echo loop* | tr ' ' '\n' | sort -V | tr '\n' ' ')"
 	udevadm settle --timeout=30
-	rmmod loop
+	unload_loop
 }
 load_ours() { modprobe loop "$@"; }
 load_c() { insmod "$RLOOP_CLOOP" "$@"; }
