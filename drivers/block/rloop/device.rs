@@ -241,13 +241,12 @@ impl LoopDevice {
 
     /// `LOOP_SET_FD` / `LOOP_CONFIGURE` (loop_configure()).
     fn configure(&self, disk: &DiskRef, mode: u32, config: &LoopConfig) -> Result<i32> {
-        let file = File::fget(config.fd)?;
-        // loop_check_backing_file()
-        let (has_read, has_write, has_fsync) = file.ops();
-        if !has_read || (file.is_writable() && !has_write) {
-            return Err(EINVAL);
-        }
-        let is_loop = queue_data_of_file::<Self>(&file).is_some();
+        let NewBacking {
+            file,
+            has_write,
+            has_fsync,
+            is_loop,
+        } = NewBacking::get(config.fd)?;
         let _validate = is_loop.then(|| self.validator.mutex.lock());
         let _config = self.config.lock();
         if self.shared.lock().state != State::Unbound {
@@ -341,12 +340,12 @@ impl LoopDevice {
     /// `LOOP_CHANGE_FD` (loop_change_fd()): swaps the backing file of a
     /// read-only device for another of the same size, queue frozen.
     fn change_fd(&self, disk: &DiskRef, fd: u32) -> Result<i32> {
-        let file = File::fget(fd)?;
-        let (has_read, has_write, has_fsync) = file.ops();
-        if !has_read || (file.is_writable() && !has_write) {
-            return Err(EINVAL);
-        }
-        let is_loop = queue_data_of_file::<Self>(&file).is_some();
+        let NewBacking {
+            file,
+            has_fsync,
+            is_loop,
+            ..
+        } = NewBacking::get(fd)?;
         let validate = is_loop.then(|| self.validator.mutex.lock());
         let config = self.config.lock();
         let (old, flags, offset, sizelimit) = {
@@ -780,6 +779,36 @@ fn not_yet(cmd: u32) -> Result<i32> {
         );
     }
     Err(ENOTTY)
+}
+
+/// A file about to back a device (`LOOP_SET_FD`, `LOOP_CONFIGURE`,
+/// `LOOP_CHANGE_FD`).
+struct NewBacking {
+    file: ARef<File>,
+    has_write: bool,
+    has_fsync: bool,
+    /// It is one of our loop devices (the chain walk needs the validator).
+    is_loop: bool,
+}
+
+impl NewBacking {
+    /// `fget` and loop_check_backing_file(): `EBADF` for a bad fd, `EINVAL`
+    /// for a file that cannot be read, or is open for writing but cannot
+    /// be written.
+    fn get(fd: u32) -> Result<Self> {
+        let file = File::fget(fd)?;
+        let (has_read, has_write, has_fsync) = file.ops();
+        if !has_read || (file.is_writable() && !has_write) {
+            return Err(EINVAL);
+        }
+        let is_loop = queue_data_of_file::<LoopDevice>(&file).is_some();
+        Ok(Self {
+            file,
+            has_write,
+            has_fsync,
+            is_loop,
+        })
+    }
 }
 
 /// loop_validate_file(): a regular file, a block device, or a bound loop
