@@ -122,32 +122,28 @@ impl File {
         Ok(unsafe { ARef::from_raw(ptr) })
     }
 
-    fn raw(&self) -> *mut bindings::file {
-        self.0.get()
-    }
-
     /// The C `struct file`.
     pub(crate) fn as_raw(&self) -> *mut bindings::file {
-        self.raw()
+        self.0.get()
     }
 
     /// The inode of the file's mapping (`f_mapping->host`), as loop.c uses.
     fn host(&self) -> *mut bindings::inode {
         // SAFETY: an open file has a valid `f_mapping` whose host is valid
         // while the file is open.
-        unsafe { (*(*self.raw()).f_mapping).host }
+        unsafe { (*(*self.as_raw()).f_mapping).host }
     }
 
     /// Whether the file was opened for writing (`FMODE_WRITE`).
     pub(crate) fn is_writable(&self) -> bool {
         // SAFETY: `f_mode` is set at open and stable afterwards.
-        unsafe { (*self.raw()).f_mode & FMODE_WRITE != 0 }
+        unsafe { (*self.as_raw()).f_mode & FMODE_WRITE != 0 }
     }
 
     /// Whether the file supports `read_iter`, `write_iter`, `fsync`.
     pub(crate) fn ops(&self) -> (bool, bool, bool) {
         // SAFETY: `f_op` of an open file points to its (static) operations.
-        let op = unsafe { &*(*self.raw()).f_op };
+        let op = unsafe { &*(*self.as_raw()).f_op };
         (
             op.read_iter.is_some(),
             op.write_iter.is_some(),
@@ -198,7 +194,7 @@ impl File {
         // reference, as `vfs_getattr` needs.
         let ret = unsafe {
             bindings::vfs_getattr(
-                core::ptr::addr_of!((*self.raw()).f_path),
+                core::ptr::addr_of!((*self.as_raw()).f_path),
                 &mut st,
                 bindings::STATX_INO,
                 bindings::AT_STATX_SYNC_AS_STAT,
@@ -216,7 +212,7 @@ impl File {
     pub(crate) fn read_iter(&self, iter: &mut IovIterDest, pos: &mut i64) -> Result<usize> {
         // SAFETY: the file is open; `iter` is a valid destination iterator
         // over live pages; `pos` is valid for the call.
-        let ret = unsafe { bindings::vfs_iter_read(self.raw(), iter.as_mut_ptr(), pos, 0) };
+        let ret = unsafe { bindings::vfs_iter_read(self.as_raw(), iter.as_mut_ptr(), pos, 0) };
         if ret < 0 {
             return Err(Error::from_errno(ret as i32));
         }
@@ -226,7 +222,7 @@ impl File {
     /// Writes `iter` at `*pos` (`vfs_iter_write`), advancing both.
     pub(crate) fn write_iter(&self, iter: &mut IovIterSource, pos: &mut i64) -> Result<usize> {
         // SAFETY: as in `read_iter`, with a source iterator.
-        let ret = unsafe { bindings::vfs_iter_write(self.raw(), iter.as_mut_ptr(), pos, 0) };
+        let ret = unsafe { bindings::vfs_iter_write(self.as_raw(), iter.as_mut_ptr(), pos, 0) };
         if ret < 0 {
             return Err(Error::from_errno(ret as i32));
         }
@@ -257,8 +253,8 @@ impl File {
                     l.discard_granularity = lim.discard_granularity;
                 }
             }
-            if !is_blk && (*(*self.raw()).f_op).fallocate.is_some() {
-                let bsize = rloop_file_fs_bsize(self.raw().cast());
+            if !is_blk && (*(*self.as_raw()).f_op).fallocate.is_some() {
+                let bsize = rloop_file_fs_bsize(self.as_raw().cast());
                 if bsize >= 0 {
                     l.max_discard_sectors = u32::MAX >> 9;
                     l.discard_granularity = u32::try_from(bsize).unwrap_or(0);
@@ -272,17 +268,17 @@ impl File {
     /// `vfs_fallocate`'s checks): `EOPNOTSUPP` if the file has none.
     pub(crate) fn fallocate(&self, mode: i32, offset: i64, len: i64) -> Result {
         // SAFETY: `f_op` of an open file is valid.
-        let Some(f) = (unsafe { (*(*self.raw()).f_op).fallocate }) else {
+        let Some(f) = (unsafe { (*(*self.as_raw()).f_op).fallocate }) else {
             return Err(super::errno::eopnotsupp());
         };
         // SAFETY: the file is open; the arguments are plain values.
-        kernel::error::to_result(unsafe { f(self.raw(), mode, offset, len) } as i32)
+        kernel::error::to_result(unsafe { f(self.as_raw(), mode, offset, len) } as i32)
     }
 
     /// `vfs_fsync(file, 0)`.
     pub(crate) fn fsync(&self) -> Result {
         // SAFETY: the file is open.
-        kernel::error::to_result(unsafe { bindings::vfs_fsync(self.raw(), 0) })
+        kernel::error::to_result(unsafe { bindings::vfs_fsync(self.as_raw(), 0) })
     }
 
     /// Makes the page cache of the file allocate without I/O or fs
@@ -290,12 +286,12 @@ impl File {
     /// [`Self::restore_gfp`].
     pub(crate) fn set_gfp_noio(&self) -> bindings::gfp_t {
         // SAFETY: the file is open, so `f_mapping` is valid.
-        unsafe { rloop_file_set_gfp_noio(self.raw().cast()) }
+        unsafe { rloop_file_set_gfp_noio(self.as_raw().cast()) }
     }
 
     /// Restores the page-cache mask saved by [`Self::set_gfp_noio`].
     pub(crate) fn restore_gfp(&self, gfp: bindings::gfp_t) {
         // SAFETY: the file is open, so `f_mapping` is valid.
-        unsafe { rloop_file_restore_gfp(self.raw().cast(), gfp) }
+        unsafe { rloop_file_restore_gfp(self.as_raw().cast(), gfp) }
     }
 }

@@ -8,10 +8,6 @@
 //! here (they are stable ABI) and checked against the C compiler's view in
 //! [`check_layouts`].
 
-// The structures mirror the uAPI as a whole; the driver uses them field
-// by field as the ioctls land.
-#![allow(dead_code)]
-
 use kernel::prelude::*;
 
 /// Size of the file and crypt name fields (`LO_NAME_SIZE`).

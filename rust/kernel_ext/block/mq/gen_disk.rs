@@ -42,10 +42,7 @@ impl Write for NameWriter<'_> {
 
 /// A builder for [`GenDisk`].
 pub(crate) struct GenDiskBuilder {
-    logical_block_size: u32,
-    physical_block_size: u32,
     max_hw_sectors: u32,
-    capacity_sectors: u64,
     major: u32,
     first_minor: i32,
     minors: i32,
@@ -56,10 +53,7 @@ pub(crate) struct GenDiskBuilder {
 impl Default for GenDiskBuilder {
     fn default() -> Self {
         Self {
-            logical_block_size: 512,
-            physical_block_size: 512,
             max_hw_sectors: 0,
-            capacity_sectors: 0,
             major: 0,
             first_minor: 0,
             minors: 1,
@@ -70,8 +64,9 @@ impl Default for GenDiskBuilder {
 }
 
 impl GenDiskBuilder {
-    /// A builder with 512-byte blocks, capacity 0 and one minor.  (Block
-    /// size and capacity setters come with binding.)
+    /// A builder for a disk with 512-byte blocks, capacity 0 and one minor
+    /// (a driver changes block size and capacity later, through
+    /// [`DiskRef`]).
     pub(crate) fn new() -> Self {
         Self::default()
     }
@@ -116,8 +111,8 @@ impl GenDiskBuilder {
     ) -> Result<GenDisk<T>> {
         // SAFETY: `queue_limits` contains only integers, which may be zero.
         let mut lim: bindings::queue_limits = unsafe { core::mem::zeroed() };
-        lim.logical_block_size = self.logical_block_size;
-        lim.physical_block_size = self.physical_block_size;
+        lim.logical_block_size = 512;
+        lim.physical_block_size = 512;
         lim.max_hw_sectors = self.max_hw_sectors;
 
         let data = queue_data.into_foreign();
@@ -179,9 +174,6 @@ impl GenDiskBuilder {
         }
         let end = w.pos;
         disk.disk_name[end] = 0;
-
-        // SAFETY: `gendisk` is valid; `set_capacity` takes its own lock.
-        unsafe { bindings::set_capacity(gendisk, self.capacity_sectors) };
 
         // SAFETY: `gendisk` is fully set up; on failure it is not added.
         let ret = unsafe {
@@ -279,26 +271,22 @@ impl DiskRef {
         unsafe { &*ptr.cast::<Self>() }
     }
 
-    fn raw(&self) -> *mut bindings::gendisk {
-        self.0.get()
-    }
-
     /// The C `struct gendisk`.
     pub(crate) fn as_raw(&self) -> *mut bindings::gendisk {
-        self.raw()
+        self.0.get()
     }
 
     /// `disk_to_dev(disk)`.
     fn dev(&self) -> *mut bindings::device {
         // SAFETY: a valid disk has a valid `part0`.
-        unsafe { core::ptr::addr_of_mut!((*(*self.raw()).part0).bd_device) }
+        unsafe { core::ptr::addr_of_mut!((*(*self.as_raw()).part0).bd_device) }
     }
 
     /// The device number of the whole disk (`disk_devt()`).
     pub(crate) fn devt(&self) -> u32 {
         // SAFETY: `major` and `first_minor` are set before the disk is added
         // and never change.
-        let (major, minor) = unsafe { ((*self.raw()).major, (*self.raw()).first_minor) };
+        let (major, minor) = unsafe { ((*self.as_raw()).major, (*self.as_raw()).first_minor) };
         ((major as u32) << 20) | (minor as u32)
     }
 
@@ -313,7 +301,7 @@ impl DiskRef {
         // `atomic_read` does.
         let n = unsafe {
             core::ptr::read_volatile(core::ptr::addr_of!(
-                (*(*self.raw()).part0).bd_openers.counter
+                (*(*self.as_raw()).part0).bd_openers.counter
             ))
         };
         n.max(0) as u32
@@ -323,7 +311,7 @@ impl DiskRef {
     /// changed, else a change uevent (loop_set_size()).
     pub(crate) fn set_capacity_and_notify(&self, sectors: u64) {
         // SAFETY: the disk is valid; the function takes its own locks.
-        if !unsafe { bindings::set_capacity_and_notify(self.raw(), sectors) } {
+        if !unsafe { bindings::set_capacity_and_notify(self.as_raw(), sectors) } {
             self.uevent_change();
         }
     }
@@ -343,26 +331,26 @@ impl DiskRef {
     /// `set_disk_ro()`.
     pub(crate) fn set_read_only(&self, ro: bool) {
         // SAFETY: the disk is valid.
-        unsafe { bindings::set_disk_ro(self.raw(), ro) };
+        unsafe { bindings::set_disk_ro(self.as_raw(), ro) };
     }
 
     /// `disk_force_media_change()`: invalidates cached state of openers.
     pub(crate) fn force_media_change(&self) {
         // SAFETY: the disk is valid.
-        unsafe { bindings::disk_force_media_change(self.raw()) };
+        unsafe { bindings::disk_force_media_change(self.as_raw()) };
     }
 
     /// `invalidate_disk()`: drops the page cache and sets capacity 0.
     pub(crate) fn invalidate(&self) {
         // SAFETY: the disk is valid.
-        unsafe { bindings::invalidate_disk(self.raw()) };
+        unsafe { bindings::invalidate_disk(self.as_raw()) };
     }
 
     /// Sets or clears `GD_SUPPRESS_PART_SCAN`.
     pub(crate) fn set_suppress_part_scan(&self, on: bool) {
         // SAFETY: `state` is an `unsigned long` bit field updated with atomic
         // bit operations in C; `AtomicUsize` has the same layout.
-        let state = unsafe { AtomicUsize::from_ptr(core::ptr::addr_of_mut!((*self.raw()).state)) };
+        let state = unsafe { AtomicUsize::from_ptr(core::ptr::addr_of_mut!((*self.as_raw()).state)) };
         let bit = 1usize << bindings::GD_SUPPRESS_PART_SCAN;
         if on {
             state.fetch_or(bit, Ordering::SeqCst);
@@ -377,9 +365,9 @@ impl DiskRef {
         // SAFETY: the disk is valid; `open_mutex` is initialised; we hold
         // no lock that `bdev_disk_changed` or openers take before it.
         unsafe {
-            let m = core::ptr::addr_of_mut!((*self.raw()).open_mutex);
+            let m = core::ptr::addr_of_mut!((*self.as_raw()).open_mutex);
             bindings::mutex_lock(m);
-            let ret = bindings::bdev_disk_changed(self.raw(), false);
+            let ret = bindings::bdev_disk_changed(self.as_raw(), false);
             bindings::mutex_unlock(m);
             to_result(ret)
         }
@@ -389,13 +377,13 @@ impl DiskRef {
     pub(crate) fn logical_block_size(&self) -> u32 {
         // SAFETY: the queue of a valid disk is valid; limits are updated
         // whole under `limits_lock`, a racy read sees an old or new value.
-        unsafe { (*(*self.raw()).queue).limits.logical_block_size }
+        unsafe { (*(*self.as_raw()).queue).limits.logical_block_size }
     }
 
     /// The discard limit in use, in sectors (`bdev_max_discard_sectors`).
     pub(crate) fn max_discard_sectors(&self) -> u32 {
         // SAFETY: as in `logical_block_size`.
-        unsafe { (*(*self.raw()).queue).limits.max_discard_sectors }
+        unsafe { (*(*self.as_raw()).queue).limits.max_discard_sectors }
     }
 
     /// Updates the queue limits under `limits_lock`
@@ -406,7 +394,7 @@ impl DiskRef {
         // as `queue_limits_start_update` does, and
         // `queue_limits_commit_update` releases it.
         unsafe {
-            let q = (*self.raw()).queue;
+            let q = (*self.as_raw()).queue;
             bindings::mutex_lock(core::ptr::addr_of_mut!((*q).limits_lock));
             let mut lim = (*q).limits;
             f(&mut lim);
@@ -457,7 +445,7 @@ impl DiskRef {
     pub(crate) fn sync_and_invalidate(&self) {
         // SAFETY: `part0` of a valid disk is valid.
         unsafe {
-            let bdev = (*self.raw()).part0;
+            let bdev = (*self.as_raw()).part0;
             let _ = bindings::sync_blockdev(bdev);
             bindings::invalidate_bdev(bdev);
         }
@@ -468,7 +456,7 @@ impl DiskRef {
     /// or `open_mutex` holders take while frozen.
     pub(crate) fn freeze(&self) -> Frozen<'_> {
         // SAFETY: the queue of a valid disk is valid.
-        unsafe { bindings::blk_mq_freeze_queue((*self.raw()).queue) };
+        unsafe { bindings::blk_mq_freeze_queue((*self.as_raw()).queue) };
         Frozen { disk: self }
     }
 }
@@ -495,6 +483,6 @@ pub(crate) struct Frozen<'a> {
 impl Drop for Frozen<'_> {
     fn drop(&mut self) {
         // SAFETY: we froze this queue in `DiskRef::freeze`.
-        unsafe { bindings::blk_mq_unfreeze_queue((*self.disk.raw()).queue) };
+        unsafe { bindings::blk_mq_unfreeze_queue((*self.disk.as_raw()).queue) };
     }
 }
