@@ -350,7 +350,8 @@ impl DiskRef {
     pub(crate) fn set_suppress_part_scan(&self, on: bool) {
         // SAFETY: `state` is an `unsigned long` bit field updated with atomic
         // bit operations in C; `AtomicUsize` has the same layout.
-        let state = unsafe { AtomicUsize::from_ptr(core::ptr::addr_of_mut!((*self.as_raw()).state)) };
+        let state =
+            unsafe { AtomicUsize::from_ptr(core::ptr::addr_of_mut!((*self.as_raw()).state)) };
         let bit = 1usize << bindings::GD_SUPPRESS_PART_SCAN;
         if on {
             state.fetch_or(bit, Ordering::SeqCst);
