@@ -236,8 +236,9 @@ impl File {
         // SAFETY: the host inode of an open file is valid; for a block
         // device inode `I_BDEV` gives its open `block_device`, whose disk
         // and queue are valid while it is open; `i_sb->s_bdev` is valid (or
-        // null) while the file pins the superblock.  Limits are read racily,
-        // as the C helpers (`bdev_*`) do.
+        // null) while the file pins the superblock; `rloop_file_fs_bsize`
+        // does `vfs_statfs` on the open file's path.  Limits are read
+        // racily, as the C helpers (`bdev_*`) do.
         unsafe {
             let is_blk = (*inode).i_mode & S_IFMT == S_IFBLK;
             let bdev = if is_blk {
