@@ -16,7 +16,7 @@
 # splat test, which must make `make check` fail), RLOOP_CACHE=<cache dir>.
 
 export KDIR KERNEL CLIPPY T PROVOKE RLOOP_CACHE RLOOP_AUTOCLEAR_CYCLES RLOOP_ISO_CYCLES
-export RLOOP_RESUME_CYCLES RLOOP_IOCTL_LOAD_SECONDS
+export RLOOP_RESUME_CYCLES RLOOP_IOCTL_LOAD_SECONDS RLOOP_REMOVE_RACE_SECONDS
 
 # Host tools (cargo) from the rustup toolchain when there is one; the kernel
 # and the module always use Debian's rustc 1.85 (tools/toolchain.sh).
