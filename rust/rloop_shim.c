@@ -86,6 +86,14 @@ bool rloop_force_async_clear;
 module_param_named(force_async_clear, rloop_force_async_clear, bool, 0644);
 MODULE_PARM_DESC(force_async_clear, "Debug: clear autoclear devices asynchronously, on the driver's workqueue (default: task_work in the closing task)");
 
+bool rloop_nowait = true;
+module_param_named(nowait, rloop_nowait, bool, 0444);
+MODULE_PARM_DESC(nowait, "In direct I/O mode, try each read and write from the submitting context with IOCB_NOWAIT first (default: on; read when a device is created)");
+
+bool rloop_fail_dio_wq;
+module_param_named(fail_dio_wq, rloop_fail_dio_wq, bool, 0644);
+MODULE_PARM_DESC(fail_dio_wq, "Debug: make the creation of the direct I/O completion workqueue fail");
+
 MODULE_ALIAS_MISCDEV(LOOP_CTRL_MINOR);
 MODULE_ALIAS("devname:loop-control");
 MODULE_ALIAS_BLOCKDEV_MAJOR(LOOP_MAJOR);
@@ -272,4 +280,61 @@ long rloop_file_fs_bsize(struct file *file)
 	int err = vfs_statfs(&file->f_path, &sbuf);
 
 	return err ? err : sbuf.f_bsize;
+}
+
+/*
+ * One read or write of a request's data through a kiocb, as lo_rw_aio()
+ * issues it: init_sync_kiocb() and kiocb_start_write() are static inlines,
+ * and f_op->read_iter/write_iter are called directly.  With @complete the
+ * kiocb is asynchronous (IOCB_DIRECT, maybe IOCB_NOWAIT): the result is
+ * -EIOCBQUEUED or the final one, and @complete runs later in the first
+ * case only.  Without it the call is synchronous (IOCB_DIRECT if @direct,
+ * page cache otherwise).
+ * A write hands its sb_writers freeze protection to the kiocb
+ * (kiocb_start_write: lockdep ownership is released until
+ * rloop_kiocb_end_write()), or for IOCB_NOWAIT takes it only if that does
+ * not block (-EAGAIN otherwise); *@write_started says whether it did, so
+ * whether rloop_kiocb_end_write() is due when the kiocb is done.
+ */
+long rloop_kiocb_rw(struct kiocb *iocb, struct file *file, loff_t pos,
+		    unsigned short ioprio, bool direct, bool nowait, bool write,
+		    void (*complete)(struct kiocb *, long), struct iov_iter *iter,
+		    bool *write_started)
+{
+	*write_started = false;
+	init_sync_kiocb(iocb, file);
+	iocb->ki_pos = pos;
+	iocb->ki_ioprio = ioprio;
+	iocb->ki_complete = complete;
+	/* As loop.c: the file's own O_DIRECT does not count, the mode does. */
+	iocb->ki_flags = (direct ? IOCB_DIRECT : 0) | (nowait ? IOCB_NOWAIT : 0);
+	if (!write)
+		return file->f_op->read_iter(iocb, iter);
+	if (nowait) {
+		if (!sb_start_write_trylock(file_inode(file)->i_sb))
+			return -EAGAIN;
+		__sb_writers_release(file_inode(file)->i_sb, SB_FREEZE_WRITE);
+	} else {
+		kiocb_start_write(iocb);
+	}
+	*write_started = true;
+	return file->f_op->write_iter(iocb, iter);
+}
+
+/* kiocb_end_write() is a static inline. */
+void rloop_kiocb_end_write(struct kiocb *iocb)
+{
+	kiocb_end_write(iocb);
+}
+
+/* req_get_ioprio() is a static inline. */
+unsigned short rloop_rq_ioprio(struct request *rq)
+{
+	return req_get_ioprio(rq);
+}
+
+/* dev_set_uevent_suppress() is a static inline. */
+void rloop_disk_set_uevent_suppress(struct gendisk *disk, bool on)
+{
+	dev_set_uevent_suppress(disk_to_dev(disk), on);
 }

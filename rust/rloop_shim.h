@@ -12,6 +12,7 @@ struct bio_vec;
 struct file;
 struct gendisk;
 struct iov_iter;
+struct kiocb;
 struct request;
 
 extern const size_t rloop_uapi_sizes[3];
@@ -21,6 +22,8 @@ extern bool rloop_max_loop_specified;
 extern int rloop_max_part;
 extern int rloop_hw_queue_depth;
 extern bool rloop_force_async_clear;
+extern bool rloop_nowait;
+extern bool rloop_fail_dio_wq;
 
 int rloop_ctl_register(long (*ioctl)(void *ctx, unsigned int cmd, unsigned long arg),
 		       void *ctx);
@@ -39,5 +42,12 @@ int rloop_sysfs_add(struct gendisk *disk,
 		    ssize_t (*show)(void *private_data, unsigned int index, char *buf));
 void rloop_sysfs_remove(struct gendisk *disk);
 long rloop_file_fs_bsize(struct file *file);
+long rloop_kiocb_rw(struct kiocb *iocb, struct file *file, loff_t pos,
+		    unsigned short ioprio, bool direct, bool nowait, bool write,
+		    void (*complete)(struct kiocb *, long), struct iov_iter *iter,
+		    bool *write_started);
+void rloop_kiocb_end_write(struct kiocb *iocb);
+unsigned short rloop_rq_ioprio(struct request *rq);
+void rloop_disk_set_uevent_suppress(struct gendisk *disk, bool on);
 
 #endif /* RLOOP_SHIM_H */

@@ -10,9 +10,104 @@ pub(crate) mod mq;
 /// `open` and `ioctl`.
 pub(crate) const BLK_OPEN_WRITE: u32 = 1 << 1;
 
+/// Opened exclusively (`BLK_OPEN_EXCL`): the opener holds the claim.
+pub(crate) const BLK_OPEN_EXCL: u32 = 1 << 2;
+
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicPtr, Ordering};
-use kernel::{bindings, error::to_result, ffi, prelude::*, str::CStr, types::ForeignOwnable};
+use kernel::{
+    bindings,
+    error::to_result,
+    ffi,
+    prelude::*,
+    str::CStr,
+    types::{ForeignOwnable, Opaque},
+};
+use mq::DiskRef;
+
+/// An open `struct block_device` (the disk or one of its partitions), as
+/// handed to the `ioctl` callbacks.
+///
+/// # Invariants
+///
+/// The block device is open, hence valid along with its disk, for as long
+/// as the reference lives.
+#[repr(transparent)]
+pub(crate) struct BlockDevice(Opaque<bindings::block_device>);
+
+impl BlockDevice {
+    /// # Safety
+    ///
+    /// `ptr` is an open block device for the lifetime `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::block_device) -> &'a Self {
+        // SAFETY: `BlockDevice` is `repr(transparent)`; validity by the
+        // safety requirements.
+        unsafe { &*ptr.cast::<Self>() }
+    }
+
+    fn as_raw(&self) -> *mut bindings::block_device {
+        self.0.get()
+    }
+
+    /// The disk the block device belongs to (`bdev->bd_disk`).
+    pub(crate) fn disk(&self) -> &DiskRef {
+        // SAFETY: an open block device has a valid `bd_disk` that lives at
+        // least as long as the block device (type invariant).
+        unsafe { DiskRef::from_raw((*self.as_raw()).bd_disk) }
+    }
+
+    /// Claims the block device for `holder` (`bd_prepare_to_claim`), as a
+    /// driver does before changing a device it did not open exclusively:
+    /// `EBUSY` if somebody else holds it (a mounted file system); waits
+    /// while another claim is in progress.  The claim ends when the guard
+    /// drops (`bd_abort_claiming`).
+    pub(crate) fn prepare_to_claim(&self, holder: &'static ClaimHolder) -> Result<Claim<'_>> {
+        // SAFETY: the block device is open (type invariant); `holder` is a
+        // non-null address that no other claimer uses; `hops` may be NULL.
+        to_result(unsafe {
+            bindings::bd_prepare_to_claim(self.as_raw(), holder.as_ptr(), core::ptr::null())
+        })?;
+        // INVARIANT: the claim succeeded just above.
+        Ok(Claim { bdev: self, holder })
+    }
+}
+
+/// The identity of a claimer: a distinct static per purpose, as loop.c uses
+/// the address of the function that claims.
+pub(crate) struct ClaimHolder {
+    /// Not zero-sized, so that every holder has its own address.
+    _unique: u8,
+}
+
+impl ClaimHolder {
+    /// A holder; each `static` has its own address.
+    pub(crate) const fn new() -> Self {
+        Self { _unique: 0 }
+    }
+
+    fn as_ptr(&'static self) -> *mut ffi::c_void {
+        (self as *const Self).cast_mut().cast()
+    }
+}
+
+/// A claim in progress on a block device (see
+/// [`BlockDevice::prepare_to_claim`]).
+///
+/// # Invariants
+///
+/// `bd_prepare_to_claim(bdev, holder)` succeeded and was not aborted yet.
+pub(crate) struct Claim<'a> {
+    bdev: &'a BlockDevice,
+    holder: &'static ClaimHolder,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant, `holder` claims `bdev`, which is
+        // still open (it outlives `'a`).
+        unsafe { bindings::bd_abort_claiming(self.bdev.as_raw(), self.holder.as_ptr()) };
+    }
+}
 
 /// Creates devices on demand: called when user space opens a device number
 /// of the registered major that has no disk yet (`blk_request_module`).

@@ -8,7 +8,6 @@
 //! `ARef<File>`; dropping it is `fput`.  `get_file` and the page-cache gfp
 //! mask helpers are static inlines, so the C shim wraps them.
 
-use super::iov::{IovIterDest, IovIterSource};
 use core::ptr::NonNull;
 use kernel::{
     bindings, ffi,
@@ -27,6 +26,10 @@ extern "C" {
 
 /// `FMODE_WRITE`.
 const FMODE_WRITE: u32 = 1 << 1;
+/// `FMODE_CAN_ODIRECT`.
+const FMODE_CAN_ODIRECT: u32 = 1 << 22;
+/// `FMODE_NOWAIT`.
+const FMODE_NOWAIT: u32 = 1 << 27;
 /// `fallocate` modes (`include/uapi/linux/falloc.h`).
 pub(crate) const FALLOC_FL_KEEP_SIZE: i32 = 0x01;
 /// Deallocate the range (reads back zeroes).
@@ -69,6 +72,10 @@ pub(crate) struct BackingLimits {
     pub(crate) max_discard_sectors: u32,
     /// Discard granularity in bytes.
     pub(crate) discard_granularity: u32,
+    /// Logical block size of the block device under the file (the device
+    /// itself, or its file system's), 0 if there is none: the alignment
+    /// direct I/O needs.
+    pub(crate) logical_block_size: u32,
 }
 
 /// `huge_encode_dev()`: a kernel `dev_t` as the 64-bit user-space number.
@@ -140,6 +147,18 @@ impl File {
         unsafe { (*self.as_raw()).f_mode & FMODE_WRITE != 0 }
     }
 
+    /// Whether direct I/O works on the file (`FMODE_CAN_ODIRECT`).
+    pub(crate) fn can_direct_io(&self) -> bool {
+        // SAFETY: as in `is_writable`.
+        unsafe { (*self.as_raw()).f_mode & FMODE_CAN_ODIRECT != 0 }
+    }
+
+    /// Whether the file honours `IOCB_NOWAIT` (`FMODE_NOWAIT`).
+    pub(crate) fn can_nowait(&self) -> bool {
+        // SAFETY: as in `is_writable`.
+        unsafe { (*self.as_raw()).f_mode & FMODE_NOWAIT != 0 }
+    }
+
     /// Whether the file supports `read_iter`, `write_iter`, `fsync`.
     pub(crate) fn ops(&self) -> (bool, bool, bool) {
         // SAFETY: `f_op` of an open file points to its (static) operations.
@@ -208,27 +227,6 @@ impl File {
         })
     }
 
-    /// Reads at `*pos` into `iter` (`vfs_iter_read`), advancing both.
-    pub(crate) fn read_iter(&self, iter: &mut IovIterDest, pos: &mut i64) -> Result<usize> {
-        // SAFETY: the file is open; `iter` is a valid destination iterator
-        // over live pages; `pos` is valid for the call.
-        let ret = unsafe { bindings::vfs_iter_read(self.as_raw(), iter.as_mut_ptr(), pos, 0) };
-        if ret < 0 {
-            return Err(Error::from_errno(ret as i32));
-        }
-        Ok(ret as usize)
-    }
-
-    /// Writes `iter` at `*pos` (`vfs_iter_write`), advancing both.
-    pub(crate) fn write_iter(&self, iter: &mut IovIterSource, pos: &mut i64) -> Result<usize> {
-        // SAFETY: as in `read_iter`, with a source iterator.
-        let ret = unsafe { bindings::vfs_iter_write(self.as_raw(), iter.as_mut_ptr(), pos, 0) };
-        if ret < 0 {
-            return Err(Error::from_errno(ret as i32));
-        }
-        Ok(ret as usize)
-    }
-
     /// The limits to mirror from the storage under the file.
     pub(crate) fn backing_limits(&self) -> BackingLimits {
         let inode = self.host();
@@ -249,6 +247,7 @@ impl File {
             if !bdev.is_null() {
                 let lim = &(*(*(*bdev).bd_disk).queue).limits;
                 l.rotational = lim.features & BLK_FEAT_ROTATIONAL != 0;
+                l.logical_block_size = lim.logical_block_size;
                 if is_blk {
                     l.max_discard_sectors = lim.max_write_zeroes_sectors;
                     l.discard_granularity = lim.discard_granularity;

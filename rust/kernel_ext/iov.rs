@@ -53,16 +53,26 @@ impl<D> IovIter<D> {
         }
     }
 
-    /// Bytes left to transfer.
-    pub(crate) fn count(&self) -> usize {
-        // SAFETY: `iov_iter_bvec` initialised the arm of the union that holds
-        // `count` (every non-ubuf iterator uses it).
-        unsafe { self.raw.__bindgen_anon_1.__bindgen_anon_1.as_ref().count }
-    }
-
     /// The C iterator, for the functions that advance it.
     pub(crate) fn as_mut_ptr(&mut self) -> *mut bindings::iov_iter {
         &mut self.raw
+    }
+
+    /// Skips `bytes` (`iov_iter_advance`, clamped at the end).
+    pub(crate) fn advance(&mut self, bytes: usize) {
+        // SAFETY: `raw` is an initialised iterator (type invariant).
+        unsafe { bindings::iov_iter_advance(&mut self.raw, bytes) };
+    }
+
+    /// The C iterator and the array to `kfree` once the I/O that uses it
+    /// has ended (or null): for an asynchronous transfer, which outlives
+    /// this value.
+    pub(crate) fn into_raw(self) -> (bindings::iov_iter, *mut bindings::bio_vec) {
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped, so moving `raw` out (a plain C
+        // struct) leaves nothing to double-free; `alloc` passes to the
+        // caller.
+        (unsafe { core::ptr::read(&this.raw) }, this.alloc)
     }
 }
 

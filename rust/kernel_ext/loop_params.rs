@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The loop module parameters (`max_loop`, `max_part`, `hw_queue_depth`).
+//! The loop module parameters (`max_loop`, `max_part`, `hw_queue_depth`),
+//! and rloop's own (`nowait`, and the debug knobs `force_async_clear` and
+//! `fail_dio_wq`).
 //!
 //! 6.12's `module!` cannot declare parameters, so `rloop_shim.c` does, with
 //! loop.c's names, permissions and setters; this module reads them.  They
@@ -13,6 +15,8 @@ extern "C" {
     static mut rloop_max_part: kernel::ffi::c_int;
     static rloop_hw_queue_depth: kernel::ffi::c_int;
     static rloop_force_async_clear: bool;
+    static rloop_nowait: bool;
+    static rloop_fail_dio_wq: bool;
 }
 
 /// `max_loop`: devices to create at load (default 8), and with
@@ -56,4 +60,18 @@ pub(crate) fn force_async_clear() -> bool {
     // SAFETY: a `bool` parameter; sysfs writes store 0 or 1 whole, and a
     // volatile read sees one of them (READ_ONCE).
     unsafe { core::ptr::read_volatile(core::ptr::addr_of!(rloop_force_async_clear)) }
+}
+
+/// `nowait` (read-only): devices created from now on try direct I/O with
+/// `IOCB_NOWAIT` from `queue_rq` first.
+pub(crate) fn nowait() -> bool {
+    // SAFETY: as for `max_loop`.
+    unsafe { rloop_nowait }
+}
+
+/// `fail_dio_wq` (debug, writable at run time): creating the direct I/O
+/// completion workqueue fails, as under memory pressure.
+pub(crate) fn fail_dio_wq() -> bool {
+    // SAFETY: as for `force_async_clear`.
+    unsafe { core::ptr::read_volatile(core::ptr::addr_of!(rloop_fail_dio_wq)) }
 }

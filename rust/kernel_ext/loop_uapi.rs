@@ -8,7 +8,7 @@
 //! here (they are stable ABI) and checked against the C compiler's view in
 //! [`check_layouts`].
 
-use kernel::prelude::*;
+use kernel::{prelude::*, types::FromBytes};
 
 /// Size of the file and crypt name fields (`LO_NAME_SIZE`).
 pub(crate) const LO_NAME_SIZE: usize = 64;
@@ -86,6 +86,30 @@ pub(crate) struct LoopInfo {
     pub(crate) pad1: [u8; 4],
 }
 
+/// `struct compat_loop_info` of drivers/block/loop.c: `loop_info` as a
+/// 32-bit x86 task lays it out (`compat_dev_t` is `u16`, `compat_ulong_t`
+/// is `u32`, 4-byte alignment).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct CompatLoopInfo {
+    pub(crate) lo_number: i32,
+    pub(crate) lo_device: u16,
+    /// Padding of the C layout.
+    pub(crate) pad0: u16,
+    pub(crate) lo_inode: u32,
+    pub(crate) lo_rdevice: u16,
+    /// Padding of the C layout.
+    pub(crate) pad1: u16,
+    pub(crate) lo_offset: i32,
+    pub(crate) lo_encrypt_type: i32,
+    pub(crate) lo_encrypt_key_size: i32,
+    pub(crate) lo_flags: i32,
+    pub(crate) lo_name: [u8; LO_NAME_SIZE],
+    pub(crate) lo_encrypt_key: [u8; LO_KEY_SIZE],
+    pub(crate) lo_init: [u32; 2],
+    pub(crate) reserved: [u8; 4],
+}
+
 // SAFETY: `LoopConfig` is `repr(C)` with only integer fields and arrays of
 // integers, and no padding (304 bytes, checked below and against C): every
 // bit pattern is valid, as `FromBytes` requires for copies from user space.
@@ -107,31 +131,33 @@ unsafe impl kernel::types::AsBytes for LoopInfo64 {}
 // (`pad0`, `pad1`), integers only: every byte is initialised.
 unsafe impl kernel::types::AsBytes for LoopInfo {}
 
-impl LoopConfig {
-    /// All fields zero.
-    pub(crate) fn zeroed() -> Self {
-        // SAFETY: integers and integer arrays only: all-zero is valid.
-        unsafe { core::mem::zeroed() }
-    }
+// SAFETY: `CompatLoopInfo` is `repr(C)` with its padding spelled out as
+// fields (`pad0`, `pad1`; 140 bytes, no tail padding), integers only: every
+// bit pattern is valid.
+unsafe impl kernel::types::FromBytes for CompatLoopInfo {}
+
+// SAFETY: as above: every byte of a `CompatLoopInfo` is an initialised
+// integer.
+unsafe impl kernel::types::AsBytes for CompatLoopInfo {}
+
+/// All-zero values of the uAPI structures.
+pub(crate) trait Zeroed: FromBytes {
+    /// Every field (and every padding field) zero.
+    fn zeroed() -> Self;
 }
 
-impl LoopInfo64 {
-    /// All fields zero.
-    pub(crate) fn zeroed() -> Self {
-        // SAFETY: integers and integer arrays only: all-zero is valid.
-        unsafe { core::mem::zeroed() }
-    }
-}
-
-impl LoopInfo {
-    /// All fields (and the padding fields) zero.
-    pub(crate) fn zeroed() -> Self {
-        // SAFETY: integers and integer arrays only: all-zero is valid.
+impl<T: FromBytes> Zeroed for T {
+    fn zeroed() -> Self {
+        // SAFETY: `FromBytes` promises that every bit pattern, all-zero
+        // included, is a valid `T`.
         unsafe { core::mem::zeroed() }
     }
 }
 
 kernel::static_assert!(core::mem::size_of::<LoopInfo64>() == 232);
+// The C struct is private to loop.c, so there is no C `sizeof` to compare
+// with: 4 + 2+2 + 4 + 2+2 + 4*4 + 64 + 32 + 2*4 + 4 bytes.
+kernel::static_assert!(core::mem::size_of::<CompatLoopInfo>() == 140);
 kernel::static_assert!(core::mem::size_of::<LoopConfig>() == 304);
 kernel::static_assert!(core::mem::size_of::<LoopInfo>() == 168);
 

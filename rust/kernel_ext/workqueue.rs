@@ -17,11 +17,15 @@ use core::{
     ptr::NonNull,
     sync::atomic::{AtomicPtr, Ordering},
 };
-use kernel::{bindings, c_str, new_mutex, prelude::*, str::CString, sync::Mutex, workqueue::Queue};
+use kernel::{
+    bindings, c_str, prelude::*, static_lock_class, str::CString, sync::Mutex, workqueue::Queue,
+};
 
 /// `WQ_UNBOUND | WQ_FREEZABLE`: loop.c's per-device queue.
 pub(crate) const WQ_UNBOUND_FREEZABLE: u32 =
     bindings::wq_flags_WQ_UNBOUND | bindings::wq_flags_WQ_FREEZABLE;
+/// `WQ_MEM_RECLAIM`: a queue on the writeback path (it has a rescuer).
+pub(crate) const WQ_MEM_RECLAIM: u32 = bindings::wq_flags_WQ_MEM_RECLAIM;
 
 /// A workqueue we allocated.
 ///
@@ -89,12 +93,28 @@ pub(crate) struct LazyQueue {
     init: Mutex<()>,
 }
 
+/// Which lazily created queue a [`LazyQueue`] holds: each kind has its own
+/// lockdep class for its init mutex, so lockdep tells them apart.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum LazyQueueKind {
+    /// A device's worker queue (`rloop:wq_init`).
+    Worker,
+    /// A device's direct I/O completion queue (`rloop:dio_wq_init`).
+    DioCompletion,
+}
+
 impl LazyQueue {
     /// An empty cell.
-    pub(crate) fn new() -> impl PinInit<Self> {
+    pub(crate) fn new(kind: LazyQueueKind) -> impl PinInit<Self> {
+        let init = match kind {
+            LazyQueueKind::Worker => Mutex::new((), c_str!("rloop:wq_init"), static_lock_class!()),
+            LazyQueueKind::DioCompletion => {
+                Mutex::new((), c_str!("rloop:dio_wq_init"), static_lock_class!())
+            }
+        };
         pin_init!(LazyQueue {
             ptr: AtomicPtr::new(core::ptr::null_mut()),
-            init <- new_mutex!((), "rloop:wq_init"),
+            init <- init,
         })
     }
 

@@ -8,10 +8,11 @@
 //! and `hw_queue_depth`, on-demand creation of `/dev/loopN`.
 //!
 //! One file per concept, as rnull: [`control`] (the device index and
-//! `/dev/loop-control`), [`device`] (one loop device: state, block device
-//! operations, request queue).  Binding a backing file (`LOOP_SET_FD`,
-//! `LOOP_CONFIGURE`) and I/O are not implemented yet; see
-//! Documentation/design.rst.
+//! `/dev/loop-control`), [`device`] (one loop device: state, locks, block
+//! device operations), [`ioctl`] (the `LOOP_*` ioctls), [`io`] (requests,
+//! served from the device's worker), [`sysfs`] (`loop/` attributes) and
+//! [`autoclear`] (the clear after the last close, through task_work).
+//! Documentation/design.rst has the design.
 //!
 //! There is no `unsafe` here: it lives behind the abstractions in
 //! `rust/kernel_ext/`.
@@ -22,9 +23,17 @@ use kernel::{c_str, prelude::*, sync::Arc};
 mod kernel_ext;
 
 #[deny(unsafe_code)]
+mod autoclear;
+#[deny(unsafe_code)]
 mod control;
 #[deny(unsafe_code)]
 mod device;
+#[deny(unsafe_code)]
+mod io;
+#[deny(unsafe_code)]
+mod ioctl;
+#[deny(unsafe_code)]
+mod sysfs;
 
 use control::{LoopControl, Registry};
 use kernel_ext::workqueue::{GlobalQueue, GlobalQueueGuard, WQ_UNBOUND_FREEZABLE};

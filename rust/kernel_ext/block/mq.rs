@@ -13,11 +13,13 @@
 //! `ioctl` and `compat_ioctl` hooks selected by `#[vtable]` `HAS_*`
 //! constants.
 
+mod aio;
 mod gen_disk;
 pub(crate) mod operations;
 mod request;
 mod tag_set;
 
+pub(crate) use aio::RwMode;
 pub(crate) use gen_disk::{DiskRef, GenDisk, GenDiskBuilder, Limits};
 pub(crate) use operations::{queue_data_of_file, Operations};
 pub(crate) use request::{Op, Request};

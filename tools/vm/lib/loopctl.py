@@ -119,10 +119,92 @@ def unbound():
         print(f"read unbound -> {len(f.read(4096))} bytes")
 
 
+def info64(offset=0, sizelimit=0, flags=0, crypt=0, key_size=0, name=b""):
+    return struct.pack("=5Q4I64s64s32s2Q", 0, 0, 0, offset, sizelimit, 0, crypt,
+                       key_size, flags, name, b"", b"", 0, 0)
+
+
+def config(fd, block_size=0, **info):
+    return struct.pack("=II", fd & 0xFFFFFFFF, block_size) + info64(**info) + bytes(64)
+
+
+def errnos(dev, other, image, mnt):
+    """The errno table of a bound device (REQUIREMENTS.md 3.5 item 7).
+
+    DEV and OTHER are unbound loop devices, IMAGE an ext4 image of at least
+    16 MiB, MNT an empty directory.
+    """
+    f = os.open(image, os.O_RDWR | os.O_CLOEXEC)
+    d = os.open(dev, os.O_RDWR | os.O_CLOEXEC)
+    io = lambda cmd, arg: fcntl.ioctl(d, cmd, arg)
+    call("CONFIGURE unknown flag", lambda: io(LOOP_CONFIGURE, config(f, flags=1 << 20)))
+    for bs in (256, 1234, 8192, 4095):
+        call(f"CONFIGURE block_size {bs}", lambda: io(LOOP_CONFIGURE, config(f, block_size=bs)))
+    call("CONFIGURE xor", lambda: io(LOOP_CONFIGURE, config(f, crypt=1)))
+    call("CONFIGURE key_size 33", lambda: io(LOOP_CONFIGURE, config(f, key_size=33)))
+    call("CONFIGURE offset 2^63", lambda: io(LOOP_CONFIGURE, config(f, offset=1 << 63)))
+    call("CONFIGURE bad pointer", lambda: io(LOOP_CONFIGURE, 16))
+    call("SET_FD itself", lambda: io(LOOP_SET_FD, d))
+    call("CONFIGURE", lambda: io(LOOP_CONFIGURE, config(f, name=b"errnos")))
+    call("SET_FD bound", lambda: io(LOOP_SET_FD, f))
+    call("CONFIGURE bound", lambda: io(LOOP_CONFIGURE, config(f)))
+    call("GET_STATUS64 bad pointer", lambda: io(LOOP_GET_STATUS64, 16))
+    call("SET_STATUS64 bad pointer", lambda: io(LOOP_SET_STATUS64, 16))
+    for crypt in (1, 5, 18):
+        call(f"SET_STATUS64 crypt {crypt}", lambda: io(LOOP_SET_STATUS64, info64(crypt=crypt)))
+    call("SET_STATUS64 key_size 33", lambda: io(LOOP_SET_STATUS64, info64(key_size=33)))
+    call("SET_STATUS64 offset 2^63", lambda: io(LOOP_SET_STATUS64, info64(offset=1 << 63)))
+    call("SET_STATUS64 limit 2^63", lambda: io(LOOP_SET_STATUS64, info64(sizelimit=1 << 63)))
+    call("CHANGE_FD rw device", lambda: io(LOOP_CHANGE_FD, f))
+    call("SET_BLOCK_SIZE 0", lambda: io(LOOP_SET_BLOCK_SIZE, 0))
+    print(f"  logical_block_size {open(f'/sys/block/{os.path.basename(dev)}/queue/logical_block_size').read().strip()}")
+    call("SET_DIRECT_IO 0", lambda: io(LOOP_SET_DIRECT_IO, 0))
+    call("unknown loop ioctl", lambda: io(0x4C3F, 0))
+    # Not writable, not CAP_SYS_ADMIN: the changing ioctls are refused.
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid == 0:
+        r = os.open(dev, os.O_RDONLY | os.O_CLOEXEC)
+        os.setgid(65534)
+        os.setuid(65534)
+        for what, cmd, arg in (("SET_STATUS64", LOOP_SET_STATUS64, info64()),
+                               ("SET_STATUS", LOOP_SET_STATUS, bytes(168)),
+                               ("SET_CAPACITY", LOOP_SET_CAPACITY, 0),
+                               ("SET_BLOCK_SIZE", LOOP_SET_BLOCK_SIZE, 4096),
+                               ("SET_DIRECT_IO", LOOP_SET_DIRECT_IO, 0),
+                               ("GET_STATUS64", LOOP_GET_STATUS64, bytes(232))):
+            call(f"{what} as nobody (read-only fd)", lambda: fcntl.ioctl(r, cmd, arg))
+        sys.stdout.flush()
+        os._exit(0)
+    os.waitpid(pid, 0)
+    # Somebody else holds the device (a mount): ioctls that change it claim
+    # it first and get EBUSY.
+    subprocess.run(["mount", dev, mnt], check=True)
+    r = os.open(dev, os.O_RDONLY | os.O_CLOEXEC)
+    call("SET_BLOCK_SIZE 4096 while mounted", lambda: fcntl.ioctl(r, LOOP_SET_BLOCK_SIZE, 4096))
+    call("SET_BLOCK_SIZE 512 while mounted", lambda: fcntl.ioctl(r, LOOP_SET_BLOCK_SIZE, 512))
+    call("SET_CAPACITY while mounted", lambda: fcntl.ioctl(r, LOOP_SET_CAPACITY, 0))
+    os.close(r)
+    subprocess.run(["umount", mnt], check=True)
+    call("CLR_FD", lambda: io(LOOP_CLR_FD, 0))
+    os.close(d)
+    # An exclusive opener holds OTHER: a configure through another fd waits
+    # for nobody and fails; through the exclusive fd it works.
+    x = os.open(other, os.O_RDWR | os.O_EXCL | os.O_CLOEXEC)
+    o = os.open(other, os.O_RDWR | os.O_CLOEXEC)
+    call("CONFIGURE while another fd holds it O_EXCL", lambda: fcntl.ioctl(o, LOOP_CONFIGURE, config(f)))
+    call("CONFIGURE through the O_EXCL fd", lambda: fcntl.ioctl(x, LOOP_CONFIGURE, config(f)))
+    call("SET_BLOCK_SIZE 4096 through the O_EXCL fd", lambda: fcntl.ioctl(x, LOOP_SET_BLOCK_SIZE, 4096))
+    call("SET_BLOCK_SIZE 512 through the other fd", lambda: fcntl.ioctl(o, LOOP_SET_BLOCK_SIZE, 512))
+    call("CLR_FD", lambda: fcntl.ioctl(o, LOOP_CLR_FD, 0))
+    os.close(o)
+    os.close(x)
+    os.close(f)
+
+
 def set_status(dev, offset, sizelimit, flags):
     """LOOP_SET_STATUS64 with the given offset, size limit and flags."""
-    info = struct.pack("=5Q4I64s64s32s2Q", 0, 0, 0, offset, sizelimit, 0, 0, 0, flags,
-                       b"name-from-set-status", b"", b"", 0, 0)
+    info = info64(offset, sizelimit, flags, name=b"name-from-set-status")
     call(f"SET_STATUS64 off={offset} limit={sizelimit} flags={flags}",
          lambda: dev_ioctl(dev, LOOP_SET_STATUS64, info, os.O_RDWR))
 
@@ -144,6 +226,8 @@ if __name__ == "__main__":
         set_status(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
     elif sys.argv[1] == "status":
         status(sys.argv[2])
+    elif sys.argv[1] == "errnos":
+        errnos(*sys.argv[2:6])
     elif sys.argv[1] == "change-fd":
         f = os.open(sys.argv[3], os.O_RDONLY)
         call(f"CHANGE_FD {os.path.basename(sys.argv[3])}",

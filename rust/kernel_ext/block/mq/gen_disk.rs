@@ -232,6 +232,24 @@ impl<T: Operations> Drop for GenDisk<T> {
     }
 }
 
+extern "C" {
+    // `struct gendisk *` as `void *` (see request.rs).
+    fn rloop_disk_set_uevent_suppress(disk: *mut kernel::ffi::c_void, on: bool);
+}
+
+/// The uevents of a disk are suppressed while this lives (see
+/// [`DiskRef::suppress_uevents`]).
+pub(crate) struct UeventsSuppressed<'a> {
+    disk: &'a DiskRef,
+}
+
+impl Drop for UeventsSuppressed<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the disk is valid for `'a`.
+        unsafe { rloop_disk_set_uevent_suppress(self.disk.as_raw().cast(), false) };
+    }
+}
+
 /// `BLK_FEAT_WRITE_CACHE` (not in 6.12's bindings).
 const BLK_FEAT_WRITE_CACHE: u32 = 1 << 0;
 
@@ -314,6 +332,15 @@ impl DiskRef {
         if !unsafe { bindings::set_capacity_and_notify(self.as_raw(), sectors) } {
             self.uevent_change();
         }
+    }
+
+    /// Suppresses the disk's uevents until the guard drops
+    /// (`dev_set_uevent_suppress`), as a driver does while it reconfigures
+    /// a disk and then sends one change event itself.
+    pub(crate) fn suppress_uevents(&self) -> UeventsSuppressed<'_> {
+        // SAFETY: the disk is valid; the shim sets the device's flag.
+        unsafe { rloop_disk_set_uevent_suppress(self.as_raw().cast(), true) };
+        UeventsSuppressed { disk: self }
     }
 
     /// Sends a `KOBJ_CHANGE` uevent for the disk.

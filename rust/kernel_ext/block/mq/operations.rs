@@ -5,7 +5,8 @@
 //!
 //! C header: [`include/linux/blk-mq.h`](srctree/include/linux/blk-mq.h)
 
-use super::{request::RequestDataWrapper, DiskRef, Request};
+use super::{aio::AioState, request::RequestDataWrapper, DiskRef, Request};
+use crate::kernel_ext::block::BlockDevice;
 use core::{marker::PhantomData, sync::atomic::AtomicU64, sync::atomic::Ordering};
 use kernel::{
     bindings, build_error, c_str,
@@ -48,6 +49,19 @@ pub(crate) trait Operations: Sized {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
+    /// The end of a transfer started with [`Request::submit_aio`], with its
+    /// result (bytes transferred, or a negative errno) and whether it was
+    /// tried with `IOCB_NOWAIT`.  May run in any context, interrupts
+    /// included: it must not sleep.
+    fn aio_complete(
+        _queue_data: QueueDataBorrowed<'_, Self>,
+        _rq: ARef<Request<Self>>,
+        _ret: isize,
+        _nowait: bool,
+    ) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
     /// The disk (or one of its partitions) is being opened; `mode` is the
     /// `BLK_OPEN_*` mask.  Called with `disk->open_mutex` held.
     fn open(_queue_data: QueueDataBorrowed<'_, Self>, _disk: &DiskRef, _mode: u32) -> Result {
@@ -60,10 +74,11 @@ pub(crate) trait Operations: Sized {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
-    /// A driver-specific ioctl on the disk or a partition, opened with `mode`.
+    /// A driver-specific ioctl on `bdev` (the disk or a partition), opened
+    /// with `mode`.
     fn ioctl(
         _queue_data: QueueDataBorrowed<'_, Self>,
-        _disk: &DiskRef,
+        _bdev: &BlockDevice,
         _mode: u32,
         _cmd: u32,
         _arg: usize,
@@ -74,7 +89,7 @@ pub(crate) trait Operations: Sized {
     /// The 32-bit compat ioctl.
     fn compat_ioctl(
         _queue_data: QueueDataBorrowed<'_, Self>,
-        _disk: &DiskRef,
+        _bdev: &BlockDevice,
         _mode: u32,
         _cmd: u32,
         _arg: usize,
@@ -152,6 +167,8 @@ impl<T: Operations> OperationsVTable<T> {
             // SAFETY: the refcount field is allocated but not initialised,
             // so it is valid for writes.
             unsafe { RequestDataWrapper::refcount_ptr(pdu.as_ptr()).write(AtomicU64::new(0)) };
+            // SAFETY: the aio field is allocated and not in use.
+            unsafe { AioState::init(RequestDataWrapper::aio_ptr(pdu.as_ptr())) };
             // SAFETY: the work field is allocated and not in use; INIT_WORK
             // with one static lock class for all request work items
             // (`LockClassKey` is `repr(transparent)` over `lock_class_key`).
@@ -239,7 +256,7 @@ impl<T: Operations> OperationsVTable<T> {
         T::release(data, disk)
     }
 
-    /// The queue data and disk of an open block device.
+    /// The queue data of an open block device, and the block device.
     ///
     /// # Safety
     ///
@@ -248,13 +265,13 @@ impl<T: Operations> OperationsVTable<T> {
     /// live, as for `open_callback`).
     unsafe fn bdev_args<'a>(
         bdev: *mut bindings::block_device,
-    ) -> (QueueDataBorrowed<'a, T>, &'a DiskRef) {
+    ) -> (QueueDataBorrowed<'a, T>, &'a BlockDevice) {
         // SAFETY: by the safety requirements.
         unsafe {
             let disk = (*bdev).bd_disk;
             (
                 T::QueueData::borrow((*disk).private_data),
-                DiskRef::from_raw(disk),
+                BlockDevice::from_raw(bdev),
             )
         }
     }
@@ -270,8 +287,8 @@ impl<T: Operations> OperationsVTable<T> {
         arg: kernel::ffi::c_ulong,
     ) -> kernel::ffi::c_int {
         // SAFETY: by the safety requirements of this function.
-        let (data, disk) = unsafe { Self::bdev_args(bdev) };
-        from_result(|| T::ioctl(data, disk, mode, cmd, arg))
+        let (data, bdev) = unsafe { Self::bdev_args(bdev) };
+        from_result(|| T::ioctl(data, bdev, mode, cmd, arg))
     }
 
     /// # Safety
@@ -284,8 +301,8 @@ impl<T: Operations> OperationsVTable<T> {
         arg: kernel::ffi::c_ulong,
     ) -> kernel::ffi::c_int {
         // SAFETY: by the safety requirements of this function.
-        let (data, disk) = unsafe { Self::bdev_args(bdev) };
-        from_result(|| T::compat_ioctl(data, disk, mode, cmd, arg))
+        let (data, bdev) = unsafe { Self::bdev_args(bdev) };
+        from_result(|| T::compat_ioctl(data, bdev, mode, cmd, arg))
     }
 
     /// # Safety

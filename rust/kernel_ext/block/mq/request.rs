@@ -9,7 +9,7 @@
 //! one for each `ARef` plus one while the request is in flight, so a
 //! request can be ended only through its last `ARef`.
 
-use super::Operations;
+use super::{aio::AioState, Operations};
 use crate::kernel_ext::iov::{IovIter, IovIterDest, IovIterSource};
 use core::{
     marker::PhantomData,
@@ -110,7 +110,7 @@ impl<T: Operations> Request<T> {
         unsafe { NonNull::new_unchecked(wrapper_ptr) }
     }
 
-    fn raw(&self) -> *mut bindings::request {
+    pub(super) fn raw(&self) -> *mut bindings::request {
         self.0.get()
     }
 
@@ -148,15 +148,26 @@ impl<T: Operations> Request<T> {
         }
     }
 
-    fn iov<D>(&self, dir: u32) -> Result<IovIter<D>> {
-        let mut raw = MaybeUninit::<bindings::iov_iter>::uninit();
+    /// Initialises `iter` over the request's pages in direction `dir`;
+    /// returns the bvec array copy it uses, for a request of several bios
+    /// (to `kfree` after the I/O), or null.
+    pub(super) fn raw_iter(
+        &self,
+        iter: &mut MaybeUninit<bindings::iov_iter>,
+        dir: u32,
+    ) -> Result<*mut bindings::bio_vec> {
         let mut alloc: *mut ffi::c_void = core::ptr::null_mut();
-        // SAFETY: the request is valid and owned by the driver; `raw` and
+        // SAFETY: the request is valid and owned by the driver; `iter` and
         // `alloc` are valid for writes.
         kernel::error::to_result(unsafe {
-            rloop_rq_iter(self.raw().cast(), raw.as_mut_ptr().cast(), dir, &mut alloc)
+            rloop_rq_iter(self.raw().cast(), iter.as_mut_ptr().cast(), dir, &mut alloc)
         })?;
-        let alloc = alloc.cast::<bindings::bio_vec>();
+        Ok(alloc.cast())
+    }
+
+    fn iov<D>(&self, dir: u32) -> Result<IovIter<D>> {
+        let mut raw = MaybeUninit::<bindings::iov_iter>::uninit();
+        let alloc = self.raw_iter(&mut raw, dir)?;
         // SAFETY: `rloop_rq_iter` succeeded, so `raw` is an initialised bvec
         // iterator of direction `dir` over the request's pages (valid until
         // the request ends, which needs the `ARef` that `&self` borrows),
@@ -270,6 +281,8 @@ pub(crate) struct RequestDataWrapper {
     refcount: AtomicU64,
     /// The request's work item (see [`Request::queue_work`]).
     pub(crate) work: Opaque<bindings::work_struct>,
+    /// The request's kiocb and its state (see [`Request::submit_aio`]).
+    pub(crate) aio: AioState,
 }
 
 impl RequestDataWrapper {
@@ -286,6 +299,16 @@ impl RequestDataWrapper {
     pub(crate) unsafe fn work_ptr(this: *mut Self) -> *mut bindings::work_struct {
         // SAFETY: by the safety requirements `this` is valid.
         Opaque::raw_get(unsafe { core::ptr::addr_of!((*this).work) })
+    }
+
+    /// Pointer to the asynchronous-transfer state of `this`.
+    ///
+    /// # Safety
+    ///
+    /// `this` is valid for writes (possibly uninitialised).
+    pub(crate) unsafe fn aio_ptr(this: *mut Self) -> *mut AioState {
+        // SAFETY: by the safety requirements `this` is valid.
+        unsafe { addr_of_mut!((*this).aio) }
     }
 
     /// Pointer to the reference count of `this`.

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The clear after the last close (__loop_clr_fd()), deferred through
+//! task_work (REQUIREMENTS.md section 5).
+
+use crate::device::{LoopDevice, State};
+use crate::kernel_ext::{
+    block::mq::{DiskRef, Limits},
+    loop_params,
+    loop_uapi::{flags::*, LO_NAME_SIZE},
+    task_work::{Deferred, DeferredItem},
+};
+use kernel::{
+    prelude::*,
+    sync::{Arc, ArcBorrow},
+};
+
+impl LoopDevice {
+    /// `release` (lo_release()), under `disk->open_mutex`: only the last
+    /// close counts, and it only changes the state and queues the clear
+    /// (seed 003): task_work in the closer's context, or the module's
+    /// rundown workqueue for kernel threads, exiting tasks and
+    /// `force_async_clear`.
+    pub(crate) fn release(dev: ArcBorrow<'_, LoopDevice>, disk: &DiskRef) {
+        if disk.openers() > 0 {
+            return;
+        }
+        let need_clear = {
+            let mut shared = dev.shared.lock();
+            if shared.state == State::Bound && shared.flags & LO_FLAGS_AUTOCLEAR != 0 {
+                shared.state = State::Rundown;
+            }
+            shared.state == State::Rundown
+        };
+        if !need_clear {
+            return;
+        }
+        let Some(fallback) = crate::RUNDOWN_WQ.get() else {
+            return;
+        };
+        let dev: Arc<LoopDevice> = dev.into();
+        let force = loop_params::force_async_clear();
+        if let Err((e, _)) = Deferred::queue(dev, |d| &d.rundown, fallback, force) {
+            // Already queued: that clear will do.
+            pr_debug!("rundown already queued ({:?})\n", e);
+        }
+    }
+
+    /// The deferred part of the clear (__loop_clr_fd()): runs with no lock
+    /// held, from task_work before the last closer returns to user space, or
+    /// on the device's workqueue.
+    fn clear(&self) {
+        let config = self.config.lock();
+        let (b, flags) = {
+            let mut shared = self.shared.lock();
+            if shared.state != State::Rundown {
+                return;
+            }
+            let Some(b) = shared.binding.take() else {
+                return;
+            };
+            shared.offset = 0;
+            shared.sizelimit = 0;
+            shared.file_name = [0; LO_NAME_SIZE];
+            (b, shared.flags)
+        };
+        let disk = &b.disk;
+        // Back to 512-byte blocks, nothing advertised; on failure the old
+        // limits stay, harmless for an unbound device.
+        let _ = disk.set_limits(&Limits {
+            block_size: 512,
+            write_cache: false,
+            rotational: false,
+            max_discard_sectors: 0,
+            discard_granularity: 0,
+        });
+        disk.invalidate();
+        disk.remove_attributes();
+        disk.uevent_change();
+        b.file.restore_gfp(b.old_gfp);
+        disk.force_media_change();
+        // The partition rescan takes open_mutex: not under our mutex.
+        drop(config);
+        if flags & LO_FLAGS_PARTSCAN != 0 {
+            if let Err(e) = disk.rescan_partitions() {
+                pr_warn!(
+                    "__loop_clr_fd: partition scan of loop{} failed (rc={})\n",
+                    self.number,
+                    e.to_errno()
+                );
+            }
+        }
+        if self.part_shift == 0 {
+            disk.set_suppress_part_scan(true);
+        }
+        {
+            let mut shared = self.shared.lock();
+            shared.flags = 0;
+            shared.state = State::Unbound;
+        }
+        // Puts the file (deferred by fput), the disk and, last, the module.
+        drop(b);
+    }
+}
+
+impl DeferredItem for LoopDevice {
+    fn run(this: Arc<Self>) {
+        this.clear();
+    }
+}

@@ -1,0 +1,199 @@
+# Direct I/O (R14-R16).
+#
+# 1. Parity with the C loop.ko in the same boot: `losetup --direct-io=on`,
+#    LOOP_SET_DIRECT_IO on and off, and the refusals where loop.c refuses
+#    (offset or logical block size not aligned to the backing device's,
+#    here a 4096-byte null_blk with memory backing), shown by loop/dio, the
+#    DIO and LOG-SEC columns, and data written through the device.
+# 2. R15: on a fresh device 64 fio jobs start direct I/O together; the
+#    function tracer counts rloop's alloc_workqueue/destroy_workqueue
+#    calls meanwhile: exactly one allocation (the completion queue), no
+#    destroy.  With fail_dio_wq=1 the allocation fails and a verifying fio
+#    run still completes (synchronous direct I/O).
+# 3. R16: RLOOP_REBIND_CYCLES binds and detaches of one device (default
+#    50; `make stress` 1000): no allocation, no destroy.
+# 4. R14: fio with direct=1, verify=crc32c, libaio and io_uring, bs 4k..1M,
+#    randrw, iodepth 64, on backing files on ext4 and on xfs, while
+#    `losetup --direct-io=off/on` toggles every 2 s, for RLOOP_DIO_SECONDS
+#    per engine and file system (default 10; `make stress` 300).
+# 5. The NOWAIT fast path on and off (module parameter nowait): a short
+#    random-read run each, the ratio printed (not asserted: timing).
+scratch
+secs=${RLOOP_DIO_SECONDS:-10}
+rebinds=${RLOOP_REBIND_CYCLES:-50}
+mkdir -p /mnt/n /mnt/e /mnt/x
+on_exit 'umount /mnt/n; umount /mnt/e; umount /mnt/x; rmmod null_blk; rmmod brd'
+modprobe null_blk nr_devices=1 bs=4096 memory_backed=1 gb=1 ||
+	fail "cannot load null_blk"
+modprobe brd rd_nr=2 rd_size=393216 || fail "cannot load brd"
+mkfs.ext4 -qF /dev/nullb0
+mount /dev/nullb0 /mnt/n
+mkfs.ext4 -qF /dev/ram0
+mount /dev/ram0 /mnt/e
+mkfs.xfs -qf /dev/ram1
+mount /dev/ram1 /mnt/x
+head -c 16M /dev/urandom >/mnt/n/data.img
+truncate -s 16M /mnt/n/small.img
+
+transcript() {
+	udevadm settle --timeout=30
+	local d
+	d=$(losetup --direct-io=on -f --show /mnt/n/data.img)
+	losetup -l -n -O NAME,DIO,LOG-SEC,OFFSET "$d"
+	echo "dio=$(cat /sys/block/${d#/dev/}/loop/dio)"
+	cmp /mnt/n/data.img "$d" && echo "read: identical"
+	dd if=/dev/urandom of=/tmp/chunk bs=64k count=4 status=none
+	dd if=/tmp/chunk of="$d" bs=64k seek=7 conv=notrunc,fsync status=none oflag=direct && echo "write: ok"
+	cmp -n 262144 -i 0:$((7 * 65536)) /tmp/chunk /mnt/n/data.img && echo "write: reached the file"
+	losetup --direct-io=off "$d" && echo "direct-io=off: ok"
+	losetup -l -n -O NAME,DIO,LOG-SEC "$d"
+	losetup --direct-io=on "$d" && echo "direct-io=on: ok"
+	losetup -l -n -O NAME,DIO,LOG-SEC "$d"
+	losetup -b 512 "$d" 2>&1 | sed 's/^losetup: //'
+	losetup -l -n -O NAME,DIO,LOG-SEC "$d"
+	losetup --direct-io=on "$d" 2>&1 | sed 's/^losetup: //'
+	losetup -l -n -O NAME,DIO,LOG-SEC "$d"
+	losetup -d "$d"
+	d=$(losetup --direct-io=on -o 512 -f --show /mnt/n/data.img)
+	losetup -l -n -O NAME,DIO,LOG-SEC,OFFSET "$d"
+	cmp -i 512:0 -n 1M /mnt/n/data.img "$d" && echo "offset read: identical"
+	losetup -d "$d"
+	d=$(losetup --direct-io=on -b 512 -f --show /mnt/n/small.img)
+	losetup -l -n -O NAME,DIO,LOG-SEC "$d"
+	losetup -d "$d"
+	d=$(losetup -f --show /mnt/n/small.img)
+	losetup --direct-io=on "$d" && echo "direct-io=on after bind: ok"
+	losetup -l -n -O NAME,DIO,LOG-SEC "$d"
+	losetup -d "$d"
+	truncate -s 8M /tmp/tmpfs.img
+	d=$(losetup --direct-io=on -f --show /tmp/tmpfs.img)
+	losetup -l -n -O NAME,DIO,LOG-SEC "$d"
+	losetup -d "$d"
+	udevadm settle --timeout=30
+	echo "bound at the end: $(losetup -a | wc -l)"
+}
+
+# Counting our workqueue allocations: the function tracer, with the caller.
+T=/sys/kernel/tracing
+[[ -d $T/events ]] || mount -t tracefs nodev $T
+echo 'alloc_workqueue destroy_workqueue' >$T/set_ftrace_filter
+echo function >$T/current_tracer
+echo 0 >$T/tracing_on
+trace_start() { echo >$T/trace; echo 1 >$T/tracing_on; }
+trace_stop() { echo 0 >$T/tracing_on; }
+trace_count() { # FUNCTION: its calls made from rloop (crate rloop_main)
+	grep -c " $1 <-.*rloop_main" $T/trace || true
+}
+on_exit "echo nop >$T/current_tracer"
+
+load_rloop
+on_exit 'rmmod loop'
+on_exit 'losetup -D'
+transcript >rloop.txt 2>&1 || true
+
+# R15: 64 jobs race to the first completions of a fresh device (one that
+# never did direct I/O: a new one).
+add_device() { # N: LOOP_CTL_ADD N, print /dev/loopN
+	python3 -c 'import fcntl, os, sys; print(fcntl.ioctl(os.open("/dev/loop-control", os.O_RDWR), 0x4C80, int(sys.argv[1])))' "$1" >/dev/null
+	udevadm settle --timeout=30
+	echo "/dev/loop$1"
+}
+truncate -s 256M /mnt/e/r15.img
+d=$(add_device 30)
+losetup "$d" /mnt/e/r15.img
+losetup --direct-io=on "$d"
+assert_eq "dio after --direct-io=on" "$(cat /sys/block/${d#/dev/}/loop/dio)" 1
+trace_start
+fio --name=r15 --filename="$d" --direct=1 --ioengine=libaio --rw=randwrite --bs=4k \
+	--iodepth=4 --numjobs=64 --size=2M --offset_increment=2M --group_reporting \
+	--output-format=terse >/dev/null || fail "fio (64 jobs) failed"
+trace_stop
+allocs=$(trace_count alloc_workqueue)
+destroys=$(trace_count destroy_workqueue)
+echo "  R15: 64 concurrent jobs on a fresh device: $allocs alloc_workqueue, $destroys destroy_workqueue by rloop"
+grep ' alloc_workqueue <-' $T/trace | sed 's/^/    /' || true
+assert_eq "workqueue allocations during the first direct I/O" "$allocs" 1
+assert_eq "workqueue destroys during I/O" "$destroys" 0
+
+# R16: rebinding allocates and destroys nothing.
+trace_start
+unbound() { # DEV: wait until it is unbound (udev may hold it open a moment)
+	local i
+	for i in $(seq 600); do [[ -e /sys/block/${1#/dev/}/loop ]] || return 0; sleep 0.05; done
+	fail "$1 still bound"
+}
+for i in $(seq "$rebinds"); do
+	losetup -d "$d"
+	unbound "$d"
+	losetup "$d" /mnt/e/r15.img
+	if ((i % 2)); then
+		# Not the only opener when detaching: cleared at the last close.
+		exec 3<"$d"
+		losetup -d "$d"
+		exec 3<&-
+		unbound "$d"
+		losetup "$d" /mnt/e/r15.img
+	fi
+done
+losetup -d "$d"
+trace_stop
+echo "  R16: $rebinds rebinds: $(trace_count alloc_workqueue) alloc_workqueue, $(trace_count destroy_workqueue) destroy_workqueue by rloop"
+assert_eq "workqueue allocations during rebinds" "$(trace_count alloc_workqueue)" 0
+assert_eq "workqueue destroys during rebinds" "$(trace_count destroy_workqueue)" 0
+
+# Allocation failure: I/O still completes, verified.
+echo 1 >/sys/module/loop/parameters/fail_dio_wq
+d=$(add_device 40)
+losetup --direct-io=on "$d" /mnt/e/r15.img
+trace_start
+fio --name=failslab --filename="$d" --direct=1 --ioengine=libaio --rw=randrw --bs=4k \
+	--iodepth=16 --size=8M --verify=crc32c --do_verify=1 --output-format=terse >/dev/null ||
+	fail "fio with the completion queue's allocation failing"
+trace_stop
+assert_eq "allocations while failing" "$(trace_count alloc_workqueue)" 0
+echo 0 >/sys/module/loop/parameters/fail_dio_wq
+losetup -d "$d"
+echo "  fail_dio_wq=1: verified direct I/O without a completion queue"
+
+# R14: verify under direct-io toggling, on ext4 and xfs, libaio and io_uring.
+r14() { # FS ENGINE
+	local img=/mnt/$1/r14.img d toggler errs
+	truncate -s 256M "$img"
+	d=$(losetup --direct-io=on -f --show "$img")
+	(while :; do sleep 2; losetup --direct-io=off "$d"; sleep 2; losetup --direct-io=on "$d"; done) &
+	toggler=$!
+	fio --name=r14 --filename="$d" --direct=1 --ioengine="$2" --rw=randrw --bsrange=4k-1M \
+		--iodepth=64 --size=128M --time_based --runtime="$secs" --verify=crc32c \
+		--verify_backlog=512 --verify_fatal=1 --output-format=terse >fio-$1-$2.txt 2>&1
+	local rc=$?
+	kill $toggler; wait $toggler 2>/dev/null || true
+	losetup -d "$d"
+	errs=$(grep -c 'verify' fio-$1-$2.txt || true)
+	echo "  R14 $1/$2: fio exit $rc, verify lines $errs, $(cut -d';' -f6 fio-$1-$2.txt | head -1) KiB read"
+	((rc == 0)) || { cat fio-$1-$2.txt; fail "fio $2 on $1 failed"; }
+}
+for fs in e x; do for engine in libaio io_uring; do r14 $fs $engine; done; done
+
+# The NOWAIT fast path: the same random reads with it on and off.
+nowait_run() {
+	local d iops
+	d=$(losetup --direct-io=on -f --show /mnt/e/r15.img)
+	iops=$(fio --name=nw --filename="$d" --direct=1 --ioengine=libaio --rw=randread --bs=4k \
+		--iodepth=32 --size=64M --time_based --runtime=5 --output-format=terse | cut -d';' -f8 | head -1)
+	losetup -d "$d"
+	echo "$iops"
+}
+on=$(nowait_run)
+unload_loop
+modprobe loop nowait=0 || fail "modprobe loop nowait=0"
+off=$(nowait_run)
+echo "  NOWAIT fast path: randread 4k iodepth 32: $on IOPS on, $off IOPS off (ratio $(awk -v a="$on" -v b="$off" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'))"
+unload_loop
+
+insmod "$RLOOP_CLOOP"
+transcript >cloop.txt 2>&1 || true
+unload_loop
+if ! diff -u cloop.txt rloop.txt; then
+	fail "rloop differs from the C loop.ko (- C, + rloop)"
+fi
+sed 's/^/  /' rloop.txt
