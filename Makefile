@@ -15,7 +15,7 @@
 # (run only matching guest tests), PROVOKE=1 (add the deliberate lockdep
 # splat test, which must make `make check` fail), RLOOP_CACHE=<cache dir>.
 
-export KDIR KERNEL CLIPPY T PROVOKE RLOOP_CACHE RLOOP_AUTOCLEAR_CYCLES RLOOP_ISO_CYCLES
+export KDIR KERNEL CLIPPY T PROVOKE RLOOP_CACHE RLOOP_AUTOCLEAR_CYCLES RLOOP_ISO_CYCLES RLOOP_PART_RACE_SECONDS
 
 # Host tools (cargo) from the rustup toolchain when there is one; the kernel
 # and the module always use Debian's rustc 1.85 (tools/toolchain.sh).
