@@ -12,6 +12,7 @@ import stat
 import struct
 import subprocess
 import sys
+import time
 
 LOOP_CTL_ADD = 0x4C80
 LOOP_CTL_REMOVE = 0x4C81
@@ -219,18 +220,60 @@ def status(dev):
     call("GET_STATUS", lambda: dev_ioctl(dev, LOOP_GET_STATUS, old))
 
 
-if __name__ == "__main__":
-    if sys.argv[1] == "node":
-        print(node(sys.argv[2]))
-    elif sys.argv[1] == "set-status":
-        set_status(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
-    elif sys.argv[1] == "status":
-        status(sys.argv[2])
-    elif sys.argv[1] == "errnos":
-        errnos(*sys.argv[2:6])
-    elif sys.argv[1] == "change-fd":
-        f = os.open(sys.argv[3], os.O_RDONLY)
-        call(f"CHANGE_FD {os.path.basename(sys.argv[3])}",
-             lambda: dev_ioctl(sys.argv[2], LOOP_CHANGE_FD, f))
+def detach_poll(dev):
+    """Detach as some tools do: LOOP_CLR_FD every 50 ms on one descriptor
+    until ENXIO (EBUSY tolerated), close it, then look at once for the first
+    partition's node and sysfs directory.  Prints each change of result."""
+    name = os.path.basename(dev)
+    fd = os.open(dev, os.O_RDONLY | os.O_CLOEXEC)
+    last = None
+    try:
+        for _ in range(200):
+            try:
+                fcntl.ioctl(fd, LOOP_CLR_FD, 0)
+                r = "0"
+            except OSError as e:
+                r = errno.errorcode.get(e.errno, str(e.errno))
+            if r != last:
+                print(f"CLR_FD -> {r}")
+                last = r
+            if r not in ("0", "EBUSY"):
+                break
+            time.sleep(0.05)
+    finally:
+        os.close(fd)
+    gone = lambda p: "gone" if not os.path.exists(p) else "PRESENT"
+    print(f"after close: /dev/{name}p1 {gone(f'/dev/{name}p1')}, "
+          f"/sys/block/{name}/{name}p1 {gone(f'/sys/block/{name}/{name}p1')}")
+
+
+def main(argv):
+    if argv[0] == "node":
+        print(node(argv[1]))
+    elif argv[0] == "set-status":
+        set_status(argv[1], int(argv[2]), int(argv[3]), int(argv[4]))
+    elif argv[0] == "status":
+        status(argv[1])
+    elif argv[0] == "errnos":
+        errnos(*argv[1:5])
+    elif argv[0] == "detach-poll":
+        detach_poll(argv[1])
+    elif argv[0] == "change-fd":
+        f = os.open(argv[2], os.O_RDONLY)
+        call(f"CHANGE_FD {os.path.basename(argv[2])}",
+             lambda: dev_ioctl(argv[1], LOOP_CHANGE_FD, f))
     else:
-        {"control": control, "unbound": unbound}[sys.argv[1]]()
+        {"control": control, "unbound": unbound}[argv[0]]()
+
+
+if __name__ == "__main__":
+    # Several commands in one run (python starts slowly under TCG):
+    # loopctl.py CMD ARGS... -- CMD ARGS...
+    cmd = []
+    for a in sys.argv[1:] + ["--"]:
+        if a == "--":
+            if cmd:
+                main(cmd)
+            cmd = []
+        else:
+            cmd.append(a)
