@@ -10,6 +10,15 @@ fi
 
 rloop_cache() { echo "${RLOOP_CACHE:-$HOME/.cache/rloop}"; }
 
+# Where tools/util-linux-tests puts util-linux's own test suite: one directory
+# per installed util-linux version, so the tests always match the binaries.
+rloop_util_linux_dir() {
+	local v
+	v=$(dpkg-query -W -f='${Version}' util-linux 2>/dev/null) || return 1
+	[[ -n $v ]] || return 1
+	echo "$(rloop_cache)/util-linux/${v//[^A-Za-z0-9.+-]/_}"
+}
+
 die() {
 	echo "rloop: error: $*" >&2
 	exit 1
