@@ -10,6 +10,7 @@
 #include <linux/sched/mm.h>
 #include <linux/statfs.h>
 #include <linux/uio.h>
+#include <linux/xarray.h>
 #include <linux/fs.h>
 #include <linux/loop.h>
 #include <linux/major.h>
@@ -89,6 +90,14 @@ MODULE_PARM_DESC(force_async_clear, "Debug: clear autoclear devices asynchronous
 bool rloop_nowait = true;
 module_param_named(nowait, rloop_nowait, bool, 0444);
 MODULE_PARM_DESC(nowait, "In direct I/O mode, try each read and write from the submitting context with IOCB_NOWAIT first (default: on; read when a device is created)");
+
+int rloop_rdax_nr;
+module_param_named(rdax_nr, rloop_rdax_nr, int, 0444);
+MODULE_PARM_DESC(rdax_nr, "Memory-backed disks rdax0.. to create at load (default: 0)");
+
+unsigned long rloop_rdax_size = 16384;
+module_param_named(rdax_size, rloop_rdax_size, ulong, 0444);
+MODULE_PARM_DESC(rdax_size, "Size of each memory-backed disk in KiB (default: 16384)");
 
 bool rloop_fail_dio_wq;
 module_param_named(fail_dio_wq, rloop_fail_dio_wq, bool, 0644);
@@ -337,4 +346,20 @@ unsigned short rloop_rq_ioprio(struct request *rq)
 void rloop_disk_set_uevent_suppress(struct gendisk *disk, bool on)
 {
 	dev_set_uevent_suppress(disk_to_dev(disk), on);
+}
+
+/* xa_init(), xa_lock() and xa_unlock() are static inlines and macros. */
+void rloop_xa_init(struct xarray *xa)
+{
+	xa_init(xa);
+}
+
+void rloop_xa_lock(struct xarray *xa)
+{
+	xa_lock(xa);
+}
+
+void rloop_xa_unlock(struct xarray *xa)
+{
+	xa_unlock(xa);
 }

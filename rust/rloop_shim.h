@@ -13,6 +13,7 @@ struct file;
 struct gendisk;
 struct iov_iter;
 struct kiocb;
+struct xarray;
 struct request;
 
 extern const size_t rloop_uapi_sizes[3];
@@ -24,6 +25,8 @@ extern int rloop_hw_queue_depth;
 extern bool rloop_force_async_clear;
 extern bool rloop_nowait;
 extern bool rloop_fail_dio_wq;
+extern int rloop_rdax_nr;
+extern unsigned long rloop_rdax_size;
 
 int rloop_ctl_register(long (*ioctl)(void *ctx, unsigned int cmd, unsigned long arg),
 		       void *ctx);
@@ -49,5 +52,8 @@ long rloop_kiocb_rw(struct kiocb *iocb, struct file *file, loff_t pos,
 void rloop_kiocb_end_write(struct kiocb *iocb);
 unsigned short rloop_rq_ioprio(struct request *rq);
 void rloop_disk_set_uevent_suppress(struct gendisk *disk, bool on);
+void rloop_xa_init(struct xarray *xa);
+void rloop_xa_lock(struct xarray *xa);
+void rloop_xa_unlock(struct xarray *xa);
 
 #endif /* RLOOP_SHIM_H */

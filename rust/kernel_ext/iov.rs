@@ -76,6 +76,15 @@ impl<D> IovIter<D> {
     }
 }
 
+impl IovIter<Dest> {
+    /// Fills `bytes` of the destination with zeroes (`iov_iter_zero`);
+    /// returns the bytes filled.
+    pub(crate) fn zero(&mut self, bytes: usize) -> usize {
+        // SAFETY: `raw` is an initialised destination iterator.
+        unsafe { bindings::iov_iter_zero(bytes, &mut self.raw) }
+    }
+}
+
 impl<D> Drop for IovIter<D> {
     fn drop(&mut self) {
         // SAFETY: `alloc` is null or a `kmalloc`ed array we own (type

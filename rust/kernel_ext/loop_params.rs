@@ -17,6 +17,8 @@ extern "C" {
     static rloop_force_async_clear: bool;
     static rloop_nowait: bool;
     static rloop_fail_dio_wq: bool;
+    static rloop_rdax_nr: kernel::ffi::c_int;
+    static rloop_rdax_size: kernel::ffi::c_ulong;
 }
 
 /// `max_loop`: devices to create at load (default 8), and with
@@ -74,4 +76,16 @@ pub(crate) fn nowait() -> bool {
 pub(crate) fn fail_dio_wq() -> bool {
     // SAFETY: as for `force_async_clear`.
     unsafe { core::ptr::read_volatile(core::ptr::addr_of!(rloop_fail_dio_wq)) }
+}
+
+/// `rdax_nr`: memory-backed disks to create at load.
+pub(crate) fn rdax_nr() -> i32 {
+    // SAFETY: as for `max_loop`.
+    unsafe { rloop_rdax_nr }
+}
+
+/// `rdax_size`: size of each memory-backed disk, in KiB.
+pub(crate) fn rdax_size_kib() -> u64 {
+    // SAFETY: as for `max_loop`.
+    unsafe { rloop_rdax_size as u64 }
 }

@@ -33,13 +33,17 @@ mod io;
 #[deny(unsafe_code)]
 mod ioctl;
 #[deny(unsafe_code)]
+mod mem;
+#[deny(unsafe_code)]
 mod sysfs;
 
 use control::{LoopControl, Registry};
+use kernel_ext::block::mq::GenDisk;
 use kernel_ext::workqueue::{GlobalQueue, GlobalQueueGuard, WQ_UNBOUND_FREEZABLE};
 use kernel_ext::{
     block::MajorRegistration, loop_params, loop_uapi, miscdevice::MiscDeviceRegistration,
 };
+use mem::MemDisk;
 
 /// `LOOP_MAJOR` from `include/uapi/linux/major.h`.
 const LOOP_MAJOR: u32 = 7;
@@ -65,6 +69,8 @@ struct RLoop {
     rundown_wq: Option<GlobalQueueGuard>,
     major: Option<MajorRegistration<Registry>>,
     control: Option<MiscDeviceRegistration<LoopControl>>,
+    /// The memory-backed disks `rdaxN`.
+    mem_disks: KVec<GenDisk<MemDisk>>,
 }
 
 impl kernel::Module for RLoop {
@@ -102,12 +108,25 @@ impl kernel::Module for RLoop {
         for i in 0..max_loop.max(0) {
             let _ = registry.add(i);
         }
+        // Memory-backed disks (rdax_nr, rdax_size): all or nothing.
+        let mut mem_disks = KVec::new();
+        let kib = loop_params::rdax_size_kib();
+        for i in 0..loop_params::rdax_nr().max(0) {
+            match MemDisk::create(i as u32, kib) {
+                Ok(d) => mem_disks.push(d, GFP_KERNEL)?,
+                Err(e) => {
+                    pr_err!("cannot create rdax{} ({} KiB): {:?}\n", i, kib, e);
+                    return Err(e);
+                }
+            }
+        }
         pr_info!("module loaded\n");
         Ok(RLoop {
             registry,
             rundown_wq: Some(rundown_wq),
             major: Some(major),
             control: Some(control),
+            mem_disks,
         })
     }
 }
@@ -119,6 +138,7 @@ impl Drop for RLoop {
         drop(self.major.take());
         drop(self.control.take());
         self.registry.remove_all();
+        drop(core::mem::replace(&mut self.mem_disks, KVec::new()));
         // Last: drains the clears still returning (see RUNDOWN_WQ).
         drop(self.rundown_wq.take());
     }
