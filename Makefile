@@ -7,6 +7,9 @@
 #   make run        ... boot the test VM, load rloop, short demo, lockdep verdict
 #   make check      host unit tests, VM test suite, lockdep verdict
 #   make stress     long variants (RLOOP_AUTOCLEAR_CYCLES=500 ...), lockdep verdict
+#   make bench      rloop vs the C loop.ko vs raw file I/O, A/B in one boot; report,
+#                   JSON/CSV and plot (QUICK=1: ~10 min; PUBLISH=1: also into
+#                   Documentation/benchmarks.*; BENCH_OUT=<dir>; BENCH_ARGS=k=v...)
 #   make kernel     only the test kernel       make setup   only the packages
 #   make clean
 #
@@ -23,7 +26,7 @@ export RLOOP_DIO_SECONDS RLOOP_REBIND_CYCLES RLOOP_PART_RACE_SECONDS RLOOP_MEM_C
 # and the module always use Debian's rustc 1.85 (tools/toolchain.sh).
 export PATH := $(if $(wildcard $(HOME)/.cargo/bin/cargo),$(HOME)/.cargo/bin:)$(PATH)
 
-.PHONY: all modules setup kernel run check stress clean inspector
+.PHONY: all modules setup kernel run check stress bench clean inspector
 
 all: modules
 
@@ -47,6 +50,10 @@ check: setup
 
 stress: setup
 	@tools/stress
+
+bench: setup
+	@tools/bench/run $(if $(filter 1,$(QUICK)),--quick) $(if $(filter 1,$(PUBLISH)),--publish) \
+		$(if $(BENCH_OUT),--out $(BENCH_OUT)) $(BENCH_ARGS)
 
 clean:
 	git clean -fdX -e '!.cache' .
