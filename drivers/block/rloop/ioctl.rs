@@ -297,10 +297,13 @@ impl LoopDevice {
                 _ => return Err(ENXIO),
             }
         };
-        let block_size = u32::try_from(arg).map_err(|_| EINVAL)?;
-        if disk.logical_block_size() == block_size {
+        // As loop.c: the unsigned long is compared whole, then cut to the
+        // unsigned int of loop_update_limits() (2^32 + 512 sets 512, 2^40
+        // the default size); the block layer validates what remains.
+        if u64::from(disk.logical_block_size()) == arg as u64 {
             return Ok(0);
         }
+        let block_size = arg as u32;
         disk.sync_and_invalidate();
         let _frozen = disk.freeze();
         // queue_limits_commit_update() validates the size: EINVAL leaves the
