@@ -164,24 +164,9 @@ impl LoopDevice {
     /// the page cache (it may be unaligned).  A read that finds the end of
     /// the file zero-fills and fails, as loop.c's lo_complete_rq().
     fn finish_short(&self, rq: &Request<Self>, io: &IoSnapshot, done: isize) -> Result {
-        let mut done = usize::try_from(done).map_err(|_| EIO)?;
-        let bytes = rq.bytes() as usize;
+        let done = usize::try_from(done).map_err(|_| EIO)?;
         let start = Self::position(rq, io.offset)?;
-        while done < bytes {
-            let pos = i64::try_from(done)
-                .ok()
-                .and_then(|d| start.checked_add(d))
-                .ok_or(EIO)?;
-            let n = rq.transfer_sync(&io.binding.file, pos, done, false)?;
-            if n == 0 {
-                if rq.op() == Op::Read {
-                    rq.zero_fill();
-                }
-                return Err(EIO);
-            }
-            done += n;
-        }
-        Ok(())
+        Self::transfer_from(rq, &io.binding.file, start, done, false)
     }
 
     /// Handles one request synchronously in the device's worker: file I/O
@@ -196,7 +181,9 @@ impl LoopDevice {
                     return Err(EIO);
                 }
                 let pos = Self::position(rq, io.offset)?;
-                self.finish_sync(rq, &b.file, pos, io.dio)
+                // Beyond the end of the backing file (truncated underneath
+                // us) a read gets zeroes and EIO, as in loop.c.
+                Self::transfer_from(rq, &b.file, pos, 0, io.dio)
             }
             Op::Flush => b.file.fsync(),
             Op::Discard => {
@@ -215,20 +202,26 @@ impl LoopDevice {
         }
     }
 
-    /// A whole read or write, synchronously: beyond the end of the backing
-    /// file (truncated underneath us) a read gets zeroes and `EIO`, as in
-    /// loop.c.
-    fn finish_sync(&self, rq: &Request<Self>, file: &File, start: i64, direct: bool) -> Result {
+    /// Transfers the request's data from byte `done` on, synchronously,
+    /// until all of it is done; `direct` applies to the first pass only (a
+    /// short direct read ends unaligned, at the end of the file).  A read
+    /// that finds the end of the file zero-fills and fails, as loop.c.
+    fn transfer_from(
+        rq: &Request<Self>,
+        file: &File,
+        start: i64,
+        mut done: usize,
+        direct: bool,
+    ) -> Result {
         let bytes = rq.bytes() as usize;
-        let mut done = 0usize;
+        let mut direct = direct;
         while done < bytes {
             let pos = i64::try_from(done)
                 .ok()
                 .and_then(|d| start.checked_add(d))
                 .ok_or(EIO)?;
-            // Only the first pass may be direct: a short direct read ends
-            // unaligned, at the end of the file.
-            let n = rq.transfer_sync(file, pos, done, direct && done == 0)?;
+            let n = rq.transfer_sync(file, pos, done, direct)?;
+            direct = false;
             if n == 0 {
                 if rq.op() == Op::Read {
                     rq.zero_fill();
