@@ -11,7 +11,8 @@
 #   make clean
 #
 # Variables: KDIR=<kernel build tree> (your own Rust-enabled kernel),
-# KERNEL=<flavour> (tools/kernel/<flavour>.config), CLIPPY=1, T=<test glob>
+# KERNEL=<flavour> (tools/kernel/<flavour>.config: debug, the default, or
+# kasan, built with clang/lld 19), CLIPPY=1, T=<test glob>
 # (run only matching guest tests), PROVOKE=1 (add the deliberate lockdep
 # splat test, which must make `make check` fail), RLOOP_CACHE=<cache dir>.
 
