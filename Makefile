@@ -19,6 +19,7 @@
 export KDIR KERNEL CLIPPY T PROVOKE RLOOP_CACHE RLOOP_AUTOCLEAR_CYCLES RLOOP_ISO_CYCLES
 export RLOOP_RESUME_CYCLES RLOOP_IOCTL_LOAD_SECONDS RLOOP_REMOVE_RACE_SECONDS
 export RLOOP_DIO_SECONDS RLOOP_REBIND_CYCLES RLOOP_PART_RACE_SECONDS
+export RLOOP_FUZZ_SECONDS RLOOP_FUZZ_SEED
 
 # Host tools (cargo) from the rustup toolchain when there is one; the kernel
 # and the module always use Debian's rustc 1.85 (tools/toolchain.sh).
