@@ -183,6 +183,16 @@ static void do_open(void)
 	else
 		snprintf(path, sizeof(path), "/dev/loop%d", dev);
 	fd = open(path, flags | O_CLOEXEC);
+	if (fd >= 0) {
+		struct stat st;
+
+		/* Somebody else's regular file there would only give ENOTTY. */
+		if (fstat(fd, &st) || !S_ISBLK(st.st_mode)) {
+			close(fd);
+			errno = ENOTBLK;
+			fd = -1;
+		}
+	}
 	note(K_OPEN, fd, "open %s flags %#x", path, flags);
 	if (fd >= 0)
 		fds[nfds++] = (struct ofd){ fd, dev, flags };

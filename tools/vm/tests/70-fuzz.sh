@@ -43,7 +43,8 @@ start_io() { # background I/O on random loop devices; counts runs in io.count
 			if ((RANDOM % 2)); then
 				dd if=/dev/loop$n of=/dev/null bs=64k count=32 iflag=direct 2>/dev/null
 			else
-				dd if=/dev/zero of=/dev/loop$n bs=4k count=64 seek=$((RANDOM % 1024)) conv=notrunc 2>/dev/null
+				# nocreat: never a regular file where a removed device's node was
+				dd if=/dev/zero of=/dev/loop$n bs=4k count=64 seek=$((RANDOM % 1024)) conv=notrunc,nocreat 2>/dev/null
 			fi
 			echo dd >>io.count
 		done
@@ -53,7 +54,7 @@ start_io() { # background I/O on random loop devices; counts runs in io.count
 		set +e
 		while :; do
 			fio --name=fuzz-io --filename=/dev/loop$((RANDOM % 8)) --rw=randrw --bs=4k --size=4m \
-				--ioengine=libaio --iodepth=8 --direct=$((RANDOM % 2)) --runtime=10 --time_based \
+				--ioengine=libaio --iodepth=8 --direct=$((RANDOM % 2)) --runtime=10 --time_based --allow_file_create=0 \
 				--continue_on_error=all >/dev/null 2>&1
 			echo fio >>io.count
 			sleep 0.2
@@ -118,6 +119,9 @@ fuzz() {
 	! grep -q 'ended with status' "$drv.txt" || fail "$drv: a fuzzing process died"
 	remove_all "$drv"
 	progress "$drv: all devices removed"
+	# /dev must hold no regular file named like a device (the fuzzer counts
+	# opening one as unexpected)
+	! find /dev -maxdepth 1 -name 'loop*' -type f | grep . || fail "$drv: regular files in /dev"
 	rmmod loop || fail "$drv: rmmod loop failed with no device left"
 	progress "$drv: unloaded"
 	[[ ! -d /sys/module/loop ]] || fail "$drv: rmmod loop did not succeed"
