@@ -14,13 +14,15 @@
 #   make clean
 #
 # Variables: KDIR=<kernel build tree> (your own Rust-enabled kernel),
-# KERNEL=<flavour> (tools/kernel/<flavour>.config), CLIPPY=1, T=<test glob>
+# KERNEL=<flavour> (tools/kernel/<flavour>.config: debug, the default, or
+# kasan, built with clang/lld 19), CLIPPY=1, T=<test glob>
 # (run only matching guest tests), PROVOKE=1 (add the deliberate lockdep
 # splat test, which must make `make check` fail), RLOOP_CACHE=<cache dir>.
 
 export KDIR KERNEL CLIPPY T PROVOKE RLOOP_CACHE RLOOP_AUTOCLEAR_CYCLES RLOOP_ISO_CYCLES
 export RLOOP_RESUME_CYCLES RLOOP_IOCTL_LOAD_SECONDS RLOOP_REMOVE_RACE_SECONDS
 export RLOOP_DIO_SECONDS RLOOP_REBIND_CYCLES RLOOP_PART_RACE_SECONDS RLOOP_MEM_CYCLES RLOOP_DAX_CYCLES
+export RLOOP_FUZZ_SECONDS RLOOP_FUZZ_SEED
 
 # Host tools (cargo) from the rustup toolchain when there is one; the kernel
 # and the module always use Debian's rustc 1.85 (tools/toolchain.sh).

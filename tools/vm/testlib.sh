@@ -65,3 +65,21 @@ scratch() {
 	on_exit 'cd /; rm -rf "$SCRATCH"'
 	cd "$SCRATCH"
 }
+
+# kmemleak_check: when the kernel has kmemleak (the kasan flavour), scan
+# now and fail if the scan found new suspects; they are printed on the
+# console with their backtraces (guest-init turns verbose on), where
+# lockdep-inspect reports them as well.  kmemleak only reports objects older
+# than 5 s, so the caller should have been idle that long.  No-op otherwise.
+kmemleak_check() {
+	local k=/sys/kernel/debug/kmemleak n
+	[[ -w $k ]] || return 0
+	echo scan >"$k"
+	n=$(grep -c '^unreferenced object' "$k" || true)
+	if ((n > 0)); then
+		sed -n '1,60p' "$k" >&2
+		echo clear >"$k"
+		fail "kmemleak: $n unreferenced object(s), see above and the console log"
+	fi
+	echo "  kmemleak: scan clean"
+}

@@ -105,6 +105,11 @@ pub fn classify(content: &str) -> Option<Header> {
         return Some(Header::Start(Kind::Odebug, None));
     }
     if let Some(rest) = t.strip_prefix("kmemleak: ") {
+        // One leak, printed when kmemleak's `verbose` parameter is on; its
+        // comm/backtrace lines follow (see Parser::feed).
+        if rest.starts_with("unreferenced object 0x") {
+            return Some(Header::Start(Kind::Kmemleak, None));
+        }
         let (n, tail) = rest.split_once(' ').unwrap_or((rest, ""));
         if !n.is_empty()
             && n.bytes().all(|b| b.is_ascii_digit())
@@ -277,6 +282,10 @@ mod tests {
             Some(Kind::Kmemleak)
         );
         assert_eq!(
+            kind("kmemleak: unreferenced object 0xffff888004d2c000 (size 1024):"),
+            Some(Kind::Kmemleak)
+        );
+        assert_eq!(
             classify("WARNING: CPU: 1 PID: 77 at fs/x.c:1 f+0x1/0x2"),
             Some(Header::WarnCpu(Some(77)))
         );
@@ -287,6 +296,8 @@ mod tests {
             "rcu: Hierarchical RCU implementation.",
             "ODEBUG: selftest passed",
             "kmemleak: Kernel memory leak detector initialized (mem pool available: 15806)",
+            "kmemleak:     loop_add+0x1c5/0x7a0 [loop]",
+            "kmemleak: Automatic memory scanning thread ended",
             "WARNING: Spectre v2 mitigation leaves CPU vulnerable",
             "Good, all 261 testcases passed! |",
             "rloop-test: begin basic",

@@ -304,8 +304,26 @@ impl Parser {
                         return;
                     }
                 }
+                if kind == Kind::Kmemleak && !t.contains("unreferenced object") {
+                    // The summary after a scan.  With kmemleak's `verbose`
+                    // parameter on, the leaks it counts were just printed,
+                    // each one a finding already: fold it into them.
+                    let prev = match &self.active {
+                        Some(a) => Some(a.idx),
+                        None => self.recent_last(n),
+                    };
+                    if let Some(idx) = prev {
+                        if self.findings[idx].kind == Kind::Kmemleak
+                            && self.findings[idx].header.contains("unreferenced object")
+                        {
+                            self.end_active(n);
+                            self.last = Some((idx, n));
+                            return;
+                        }
+                    }
+                }
                 self.start(n, kind, t, task);
-                if kind == Kind::Kmemleak {
+                if kind == Kind::Kmemleak && !t.contains("unreferenced object") {
                     // One line; the details are in debugfs, not in the log.
                     self.end_active(n);
                 }
@@ -322,6 +340,31 @@ impl Parser {
         }
         let f = &mut self.findings[a.idx];
         let t = content.trim();
+
+        // kmemleak's verbose report of one leak: every line carries the
+        // "kmemleak: " prefix; the comm/pid line names the allocating task
+        // and the backtrace is the allocation's stack.
+        if f.kind == Kind::Kmemleak {
+            let Some(rest) = t.strip_prefix("kmemleak:") else {
+                return Fed::EndedBefore;
+            };
+            let rest = rest.trim();
+            if let Some(c) = rest.strip_prefix("comm \"") {
+                if let Some((comm, tail)) = c.split_once('"') {
+                    let pid = tail
+                        .trim_start_matches([',', ' '])
+                        .strip_prefix("pid ")
+                        .and_then(|p| p.split(',').next())
+                        .and_then(|p| p.trim().parse::<u32>().ok());
+                    f.task = Some(Task::new(Some(comm), pid));
+                }
+            } else if let Some(frame) = parse_frame(rest) {
+                if f.frames.len() < MAX_FRAMES {
+                    f.frames.push(frame.text);
+                }
+            }
+            return Fed::Consumed;
+        }
 
         if t.starts_with("---[ end trace") || t.starts_with("---[ end Kernel panic") {
             return Fed::EndedWith;

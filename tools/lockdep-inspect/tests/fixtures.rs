@@ -293,6 +293,27 @@ const CASES: &[Case] = &[
             expect("kmemleak"),
         ],
     ),
+    // kmemleak with `verbose` on: each leak is a finding naming the
+    // allocating task and stack; the summary after them is not a third one,
+    // but a summary alone (verbose off) still is.
+    case(
+        "kmemleak-verbose.log",
+        &[
+            Expect {
+                test: Some("fuzz"),
+                task: Some(("rloop-fuzz", 2311)),
+                first_frame: Some("__kmalloc_cache_noprof+0x2f3/0x3d0"),
+                ..expect("kmemleak")
+            },
+            Expect {
+                test: Some("fuzz"),
+                task: Some(("kworker/u8:3", 77)),
+                first_frame: Some("__kmalloc_noprof+0x1f2/0x3c0"),
+                ..expect("kmemleak")
+            },
+            expect("kmemleak"),
+        ],
+    ),
     // "INFO: lockdep is turned off." after lockdep already reported running
     // out of entries is not a second finding.
     case(
