@@ -83,3 +83,36 @@ kmemleak_check() {
 	fi
 	echo "  kmemleak: scan clean"
 }
+
+# Time budget.  Under `make stress`, guest-suite gives each test a deadline
+# (RLOOP_TEST_DEADLINE, seconds since the epoch: an equal share of what is
+# left of STRESS_MINUTES), and the loops of a test stop early when it has
+# passed, printing how much they ran.  Without it (make check) the knobs
+# alone decide.
+#   budget_slice N   the next loop may use 1/N of the test's time left
+#   in_budget        the current slice (or the test's deadline) is not over
+#   budget_secs S N  S seconds, or 1/N of the test's time left if less
+#                    (at least 5)
+budget_slice() {
+	[[ -n ${RLOOP_TEST_DEADLINE:-} ]] || return 0
+	local now
+	now=$(date +%s)
+	_slice_end=$((now + (RLOOP_TEST_DEADLINE - now) / $1))
+}
+in_budget() {
+	[[ -n ${RLOOP_TEST_DEADLINE:-} ]] || return 0
+	(($(date +%s) < ${_slice_end:-$RLOOP_TEST_DEADLINE}))
+}
+budget_secs() {
+	local s=$1 left
+	if [[ -n ${RLOOP_TEST_DEADLINE:-} ]]; then
+		left=$(((RLOOP_TEST_DEADLINE - $(date +%s)) / $2))
+		((left >= s)) || s=$left
+		((s >= 5)) || s=5
+	fi
+	echo "$s"
+}
+# budget_note DONE WANTED WHAT: say when a loop stopped short of its knob.
+budget_note() {
+	(($1 >= $2)) || echo "  time budget: $3 stopped after $1 of $2"
+}

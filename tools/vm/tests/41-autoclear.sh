@@ -13,7 +13,11 @@ on_exit 'losetup -D'
 on_exit 'umount /mnt/a; umount /mnt/e; umount /mnt/x'
 
 # R2: mount -o loop / umount, then nothing is left, immediately.
+budget_slice 2
+done1=0
 for i in $(seq "$cycles"); do
+	((i == 1)) || in_budget || break
+	done1=$i
 	mount -o loop a.img /mnt/a
 	umount /mnt/a
 	[[ -z $(losetup -j "$SCRATCH/a.img") ]] || fail "LEAK after umount $i: $(losetup -j "$SCRATCH/a.img")"
@@ -68,7 +72,11 @@ mkfs.xfs -qf x.img
 mount -o loop x.img /mnt/x
 truncate -s 64M /mnt/x/e.img
 mkfs.ext4 -qF /mnt/x/e.img
+budget_slice 1
+done2=0
 for i in $(seq $((cycles / 2 + 1))); do
+	((i == 1)) || in_budget || break
+	done2=$i
 	mount -o loop /mnt/x/e.img /mnt/e
 	umount /mnt/e
 	umount /mnt/x || fail "umount of the outer fs busy after round $i (R3)"
@@ -76,7 +84,9 @@ for i in $(seq $((cycles / 2 + 1))); do
 done
 umount /mnt/x
 [[ -z $(losetup -a) ]] || fail "devices left: $(losetup -a)"
-echo "  $cycles mount/umount cycles, CONFIGURE+close, CLR_FD rundown, $((cycles / 2 + 1)) stacked umounts: nothing leaked"
+budget_note "$done1" "$cycles" "mount/umount cycles"
+budget_note "$done2" $((cycles / 2 + 1)) "stacked umounts"
+echo "  $done1 mount/umount cycles, CONFIGURE+close, CLR_FD rundown, $done2 stacked umounts: nothing leaked"
 
 # R9 (a): the last closer is killed: the clear runs in its exit path, done
 # by the time its parent has reaped it.

@@ -40,7 +40,11 @@ with open(sys.argv[1], "rb", buffering=0) as f:
 print(f"{bad} {zero}")
 PY
 }
+budget_slice 2
+done_cycles=0
 for i in $(seq "$cycles"); do
+	((i == 1)) || in_budget || break
+	done_cycles=$i
 	if ((i > 1)); then
 		unload_loop
 		load_rloop rdax_nr=2 rdax_size=65536
@@ -49,7 +53,8 @@ for i in $(seq "$cycles"); do
 	read -r bad zero < <(r17 /dev/rdax0)
 	[[ $bad == 0 ]] || fail "R17 round $i: $bad pages with a wrong sector ($zero sectors read back as zeroes)"
 done
-echo "  R17: $cycles fresh disks, 8 racing writers: every sector holds its writer's pattern"
+budget_note "$done_cycles" "$cycles" "fresh disks"
+echo "  R17: $done_cycles fresh disks, 8 racing writers: every sector holds its writer's pattern"
 modprobe brd rd_nr=1 rd_size=65536 || fail "cannot load brd"
 read -r bad zero < <(r17 /dev/ram0)
 echo "  R17 control on brd: $bad bad pages ($zero zero sectors)"
