@@ -87,12 +87,13 @@ kmemleak_check() {
 # Time budget.  Under `make stress`, guest-suite gives each test a deadline
 # (RLOOP_TEST_DEADLINE, seconds since the epoch: an equal share of what is
 # left of STRESS_MINUTES), and the loops of a test stop early when it has
-# passed, printing how much they ran.  Without it (make check) the knobs
-# alone decide.
-#   budget_slice N   the next loop may use 1/N of the test's time left
-#   in_budget        the current slice (or the test's deadline) is not over
-#   budget_secs S N  S seconds, or 1/N of the test's time left if less
-#                    (at least 5)
+# passed, printing how much they ran; never below what `make check` runs
+# (the loops test `((i <= CHECK_COUNT)) || in_budget`).  Without a deadline
+# (make check) the knobs alone decide.
+#   budget_slice N     the next loop may use 1/N of the test's time left
+#   in_budget          the current slice (or the test's deadline) is not over
+#   budget_secs S N M  S seconds, or 1/N of the test's time left if less,
+#                      but at least M (default 5)
 budget_slice() {
 	[[ -n ${RLOOP_TEST_DEADLINE:-} ]] || return 0
 	local now
@@ -104,11 +105,11 @@ in_budget() {
 	(($(date +%s) < ${_slice_end:-$RLOOP_TEST_DEADLINE}))
 }
 budget_secs() {
-	local s=$1 left
+	local s=$1 left min=${3:-5}
 	if [[ -n ${RLOOP_TEST_DEADLINE:-} ]]; then
 		left=$(((RLOOP_TEST_DEADLINE - $(date +%s)) / $2))
 		((left >= s)) || s=$left
-		((s >= 5)) || s=5
+		((s >= min)) || s=$min
 	fi
 	echo "$s"
 }

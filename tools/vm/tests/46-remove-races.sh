@@ -18,7 +18,7 @@
 # late LOOP_CTL_REMOVE cannot reload a driver behind the test's back.
 scratch
 secs=${RLOOP_REMOVE_RACE_SECONDS:-5}
-secs=$(budget_secs "$secs" 6) # two races per driver, and the rest
+secs=$(budget_secs "$secs" 6 5) # two races per driver, and the rest
 lib=$RLOOP_REPO/tools/vm/lib/remove_races.py
 for f in a b 0 1 2 3; do truncate -s 16M "$f.img"; done
 modprobe_was=$(cat /proc/sys/kernel/modprobe)

@@ -8,15 +8,15 @@
 # outer file system: setxattr/removexattr in a loop, O_DIRECT writes, and
 # fsfreeze -f / -u (frozen 1 s of every 4).  Once with the loop device
 # buffered and once in direct I/O mode, RLOOP_MMAP_FREEZE_SECONDS each
-# (default 20; `make stress` 300, cut to the time budget).
+# (default 10; `make stress` 300, cut to the time budget).
 # Fails when: fio exits non-zero or reports a verify error, a parallel loop
 # fails, `sync` after the final thaw does not return within 120 s, the inner
 # file system's fsck finds an error, or (lockdep-inspect) lockdep reports
 # anything, e.g. an mmap_lock/sb_writers/invalidate_lock/i_rwsem inversion
 # or "lock held when returning to user space".
 scratch
-secs=${RLOOP_MMAP_FREEZE_SECONDS:-20}
-secs=$(budget_secs "$secs" 3) # two runs, and set-up and checks
+secs=${RLOOP_MMAP_FREEZE_SECONDS:-10}
+secs=$(budget_secs "$secs" 3 10) # two runs, and set-up and checks
 modprobe brd rd_nr=1 rd_size=524288 || fail "modprobe brd"
 on_exit 'rmmod brd'
 mkfs.ext4 -qF /dev/ram0

@@ -5,7 +5,7 @@
 # cgroup with the io controller, do randwrite with crc32c verify
 # (verify_backlog) and fsync=32 on the top file system, in busy periods of
 # RLOOP_STACK_BUSY_SECONDS separated by idle periods of
-# RLOOP_STACK_IDLE_SECONDS (default 15 and 5, 2 rounds; `make stress`: 90
+# RLOOP_STACK_IDLE_SECONDS (default 10 and 3, 2 rounds; `make stress`: 90
 # and 70, as R12 asks, for RLOOP_STACK_CYCLES rounds, cut to the time
 # budget), so the devices' workers go idle and busy again while requests
 # and their work items are recycled.  Fails when: a fio job fails or reports
@@ -13,8 +13,8 @@
 # device is left bound, or (lockdep-inspect) ODEBUG ("free active object
 # ... work_struct"), a hung task or lockdep reports anything.
 scratch
-busy=${RLOOP_STACK_BUSY_SECONDS:-15}
-idle=${RLOOP_STACK_IDLE_SECONDS:-5}
+busy=${RLOOP_STACK_BUSY_SECONDS:-10}
+idle=${RLOOP_STACK_IDLE_SECONDS:-3}
 rounds=${RLOOP_STACK_CYCLES:-2}
 modprobe brd rd_nr=1 rd_size=1048576 || fail "modprobe brd"
 on_exit 'rmmod brd'
@@ -49,11 +49,10 @@ budget_slice 1
 mib=0 r=0
 for r in $(seq "$rounds"); do
 	if ((r > 1)); then
-		in_budget || { r=$((r - 1)); break; }
+		((r <= 2)) || in_budget || { r=$((r - 1)); break; }
 		sleep "$idle"
 	fi
-	b=$busy
-	[[ -z ${RLOOP_TEST_DEADLINE:-} ]] || b=$(budget_secs "$busy" 1)
+	b=$(budget_secs "$busy" 1 10)
 	pids=()
 	for j in 0 1 2 3; do
 		(

@@ -1,5 +1,5 @@
 # Data integrity through every mode.  fio writes RLOOP_VERIFY_MIB MiB
-# (default 64; `make stress` 512) of random 4k-128k blocks with crc32c
+# (default 32; `make stress` 512) of random 4k-128k blocks with crc32c
 # checksums; then the caches are dropped and a second run (--verify_only)
 # reads every block back through the driver, with no mismatch allowed.
 # Modes:
@@ -15,7 +15,7 @@
 #                     not DAX
 # Fails on any fio error or mismatch; prints the MiB verified.
 scratch
-mib=${RLOOP_VERIFY_MIB:-64}
+mib=${RLOOP_VERIFY_MIB:-32}
 modprobe brd rd_nr=1 rd_size=2097152 || fail "modprobe brd"
 on_exit 'rmmod brd'
 mkfs.ext4 -qF /dev/ram0
