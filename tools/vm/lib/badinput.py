@@ -258,8 +258,10 @@ def shutdown_fs(s, a, mnt):
     path = f"{mnt}/img"
     with open(path, "wb") as w:
         w.write(os.urandom(8 << 20))
+    # Both opened now: a shut-down ext4 refuses new opens with EIO.
+    files = {m: os.open(path, os.O_RDWR) for m in ("buffered", "direct")}
     for mode, flags in (("buffered", 0), ("direct", LO_FLAGS_DIRECT_IO)):
-        f = os.open(path, os.O_RDWR)
+        f = files[mode]
         fa = opendev(a)
         call(f"{mode}: CONFIGURE file on ext4", lambda: fcntl.ioctl(fa, LOOP_CONFIGURE, config(f, flags=flags)))
         print(f"  {mode}: read before -> {io_result(lambda: direct_read(a, 1 << 20))}")

@@ -1,7 +1,8 @@
 # Data integrity through every mode.  fio writes RLOOP_VERIFY_MIB MiB
-# (default 32; `make stress` 512) of random 4k-128k blocks with crc32c
-# checksums; then the caches are dropped and a second run (--verify_only)
-# reads every block back through the driver, with no mismatch allowed.
+# (default 32; `make stress` up to 512, sized to the time budget) of random
+# 4k-128k blocks with crc32c checksums; then the caches are dropped and a
+# second run (--verify_only) reads every block back through the driver,
+# with no mismatch allowed.
 # Modes:
 #   buffered          a loop device over a file on ext4 (brd), page cache
 #                     I/O on the backing file
@@ -43,11 +44,23 @@ fio_run() {
 }
 # verify NAME TARGET DIRECT [fio args]: write with checksums, drop the
 # caches (so that reads go through the driver), read back and check.
+# Under a time budget each run gets its share of the time left, sized from
+# the rate of the runs before (the first writes 32 MiB), at least 32 MiB.
+runs_left=7 secs_spent=0 mib_done=0
 verify() {
-	local name=$1 target=$2 rkib wkib
+	local name=$1 target=$2 rkib wkib size=$mib t0=$SECONDS want
 	shift 2
+	if [[ -n ${RLOOP_TEST_DEADLINE:-} ]]; then
+		size=32
+		if ((mib_done > 0)); then
+			want=$(((RLOOP_TEST_DEADLINE - $(date +%s)) / runs_left * mib_done / (secs_spent > 0 ? secs_spent : 1)))
+			((want > size)) && size=$want
+			((size < mib)) || size=$mib
+		fi
+	fi
+	runs_left=$((runs_left - 1))
 	local args=(--filename="$target" --direct="$1" --ioengine=libaio --iodepth=16 --rw=randwrite
-		--bsrange=4k-128k --size="${mib}M" --verify=crc32c --verify_fatal=1 "${@:2}")
+		--bsrange=4k-128k --size="${size}M" --verify=crc32c --verify_fatal=1 "${@:2}")
 	wkib=$(fio_run "$name" write "${args[@]}" --do_verify=0 | cut -d';' -f47)
 	[[ -b $target ]] && blockdev --flushbufs "$target"
 	sync
@@ -55,6 +68,8 @@ verify() {
 	rkib=$(fio_run "$name" verify "${args[@]}" --verify_only | cut -d';' -f6)
 	((rkib >= wkib && wkib > 0)) || fail "$name: wrote $wkib KiB but verified $rkib KiB"
 	total=$((total + rkib))
+	mib_done=$((mib_done + (wkib >> 10)))
+	secs_spent=$((secs_spent + SECONDS - t0))
 	echo "  $name: $((wkib >> 10)) MiB written, $((rkib >> 10)) MiB read back and verified"
 }
 
