@@ -87,9 +87,9 @@ bool rloop_force_async_clear;
 module_param_named(force_async_clear, rloop_force_async_clear, bool, 0644);
 MODULE_PARM_DESC(force_async_clear, "Debug: clear autoclear devices asynchronously, on the driver's workqueue (default: task_work in the closing task)");
 
-bool rloop_nowait = true;
+bool rloop_nowait;
 module_param_named(nowait, rloop_nowait, bool, 0444);
-MODULE_PARM_DESC(nowait, "In direct I/O mode, try each read and write from the submitting context with IOCB_NOWAIT first (default: on; read when a device is created)");
+MODULE_PARM_DESC(nowait, "In direct I/O mode, try each read and write from the submitting context with IOCB_NOWAIT first (default: off; read when a device is created)");
 
 int rloop_rdax_nr;
 module_param_named(rdax_nr, rloop_rdax_nr, int, 0444);
@@ -209,6 +209,15 @@ unsigned int rloop_memalloc_noio_save(void)
 void rloop_memalloc_noio_restore(unsigned int flags)
 {
 	memalloc_noio_restore(flags);
+}
+
+/*
+ * Whether the current task is inside submit_bio_noacct(): bios it submits
+ * now are only queued on current->bio_list, and run after the current one.
+ */
+bool rloop_in_bio_submission(void)
+{
+	return current->bio_list != NULL;
 }
 
 /*

@@ -39,6 +39,7 @@ int rloop_rq_iter(struct request *rq, struct iov_iter *iter, unsigned int dir,
 void rloop_rq_zero_fill(struct request *rq);
 unsigned int rloop_memalloc_noio_save(void);
 void rloop_memalloc_noio_restore(unsigned int flags);
+bool rloop_in_bio_submission(void);
 gfp_t rloop_file_set_gfp_noio(struct file *file);
 void rloop_file_restore_gfp(struct file *file, gfp_t gfp);
 int rloop_sysfs_add(struct gendisk *disk,

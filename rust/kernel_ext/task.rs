@@ -7,6 +7,18 @@
 extern "C" {
     fn rloop_memalloc_noio_save() -> kernel::ffi::c_uint;
     fn rloop_memalloc_noio_restore(flags: kernel::ffi::c_uint);
+    fn rloop_in_bio_submission() -> bool;
+}
+
+/// Whether the current task is inside `submit_bio_noacct()` (its
+/// `bio_list` is set): a bio submitted now is only queued, and runs after
+/// the one being submitted returns, so waiting for it here never ends.
+/// A block driver's `queue_rq`, issued directly from a submitter, must not
+/// do I/O it waits for (a file system reading its metadata) in that case.
+pub(crate) fn in_bio_submission() -> bool {
+    // SAFETY: reads a field of the current task, which only that task
+    // changes.
+    unsafe { rloop_in_bio_submission() }
 }
 
 /// While alive, allocations of the current task do no I/O

@@ -11,7 +11,7 @@ use crate::kernel_ext::{
     errno,
     fs::{File, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE},
     loop_params,
-    task::NoIoScope,
+    task::{self, NoIoScope},
     workqueue::{OwnedQueue, WQ_MEM_RECLAIM, WQ_UNBOUND_FREEZABLE},
 };
 use core::sync::atomic::Ordering;
@@ -25,16 +25,24 @@ const NOWAIT_BACKOFF: u32 = 64;
 
 impl LoopDevice {
     /// `queue_rq` (loop_queue_rq()): fails unless bound.  File I/O happens
-    /// in the device's worker (seed 002), except a direct I/O read or
-    /// write tried first with `IOCB_NOWAIT`, which never waits for the
-    /// backing file's locks or allocations: if it cannot proceed it ends
-    /// with `EAGAIN` and the request goes to the worker.
+    /// in the device's worker (seed 002), except, with `nowait=1`, a direct
+    /// I/O read or write tried first with `IOCB_NOWAIT`, which does not wait
+    /// for the backing file's locks or allocations: if it cannot proceed it
+    /// ends with `EAGAIN` and the request goes to the worker.  Never while
+    /// the submitter is inside `submit_bio` (issued directly from it): the
+    /// backing file system may still read its metadata synchronously, and
+    /// that bio would only be queued behind ours, forever (found by the
+    /// integrity test: fio hung on an ext4 extent block read).
     pub(crate) fn queue_rq(&self, rq: ARef<Request<Self>>) -> Result {
         if self.shared.lock().state != State::Bound {
             return Err(EIO);
         }
         let wq = self.wq.get().ok_or(EIO)?;
-        if self.nowait && self.nowait_ready() && matches!(rq.op(), Op::Read | Op::Write) {
+        if self.nowait
+            && matches!(rq.op(), Op::Read | Op::Write)
+            && !task::in_bio_submission()
+            && self.nowait_ready()
+        {
             if let Some(io) = self.io_snapshot() {
                 if io.dio && io.binding.file.can_nowait() && self.dio_wq.get().is_some() {
                     if let Ok(pos) = Self::position(&rq, io.offset) {

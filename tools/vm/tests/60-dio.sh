@@ -106,10 +106,14 @@ add_device() { # N: LOOP_CTL_ADD N, print /dev/loopN
 truncate -s 256M /mnt/e/r15.img
 d=$(add_device 30)
 losetup "$d" /mnt/e/r15.img
-losetup --direct-io=on "$d"
-assert_eq "dio after --direct-io=on" "$(cat /sys/block/${d#/dev/}/loop/dio)" 1
+udevadm settle --timeout=30
+# Counted from before the switch: udev probes the device again when
+# losetup closes it (its watch on writers), and that probe's reads may be
+# the first direct I/O, racing fio's 64 jobs.
 r0=$(rescuers)
 trace_start
+losetup --direct-io=on "$d"
+assert_eq "dio after --direct-io=on" "$(cat /sys/block/${d#/dev/}/loop/dio)" 1
 fio --name=r15 --filename="$d" --direct=1 --ioengine=libaio --rw=randwrite --bs=4k \
 	--iodepth=4 --numjobs=64 --size=2M --offset_increment=2M --group_reporting \
 	--output-format=terse >/dev/null || fail "fio (64 jobs) failed"
@@ -204,6 +208,8 @@ nowait_run() {
 	losetup -d "$d"
 	echo "$iops"
 }
+unload_loop
+modprobe loop nowait=1 || fail "modprobe loop nowait=1"
 on=$(nowait_run)
 unload_loop
 modprobe loop nowait=0 || fail "modprobe loop nowait=0"
