@@ -87,9 +87,10 @@ kmemleak_check() {
 # Time budget.  Under `make stress`, guest-suite gives each test a deadline
 # (RLOOP_TEST_DEADLINE, seconds since the epoch: an equal share of what is
 # left of STRESS_MINUTES), and the loops of a test stop early when it has
-# passed, printing how much they ran; never below what `make check` runs
-# (the loops test `((i <= CHECK_COUNT)) || in_budget`).  Without a deadline
-# (make check) the knobs alone decide.
+# passed, printing how much they ran; never below a floor of their own, a
+# third to a half of what `make check` runs (the loops test
+# `((i <= FLOOR)) || in_budget`).  Without a deadline (make check) the knobs
+# alone decide.
 #   budget_slice N     the next loop may use 1/N of the test's time left
 #   in_budget          the current slice (or the test's deadline) is not over
 #   budget_secs S N M  S seconds, or 1/N of the test's time left if less,

@@ -16,7 +16,7 @@ on_exit 'umount /mnt/a; umount /mnt/e; umount /mnt/x'
 budget_slice 2
 done1=0
 for i in $(seq "$cycles"); do
-	((i <= 20)) || in_budget || break
+	((i <= 5)) || in_budget || break
 	done1=$i
 	mount -o loop a.img /mnt/a
 	umount /mnt/a
@@ -75,7 +75,7 @@ mkfs.ext4 -qF /mnt/x/e.img
 budget_slice 1
 done2=0
 for i in $(seq $((cycles / 2 + 1))); do
-	((i <= 11)) || in_budget || break
+	((i <= 3)) || in_budget || break
 	done2=$i
 	mount -o loop /mnt/x/e.img /mnt/e
 	umount /mnt/e

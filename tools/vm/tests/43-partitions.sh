@@ -286,7 +286,7 @@ done
 rm -f "$rules"
 udevadm control --reload
 load_rloop
-secs=$(budget_secs "$secs" 1 20)
+secs=$(budget_secs "$secs" 1 10)
 r6
 stale=(/dev/loop[0-9]*p* /sys/block/loop*/loop*p*)
 bad=$(dmesg | grep -E 'partition scan of loop[0-9]+ failed|Buffer I/O error on dev loop|I/O error' || true)

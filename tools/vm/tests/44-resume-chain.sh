@@ -42,7 +42,7 @@ mkdir plain
 budget_slice 2
 done1=0
 for i in $(seq "$cycles"); do
-	((i <= 30)) || in_budget || break
+	((i <= 10)) || in_budget || break
 	run_once plain "$i"
 	done1=$i
 done
@@ -79,7 +79,7 @@ on_exit "touch '$SCRATCH/stop'; wait $freezer"
 budget_slice 1
 done2=0
 for i in $(seq "$cycles"); do
-	((i <= 30)) || in_budget || break
+	((i <= 10)) || in_budget || break
 	run_once /mnt/frz/run "$i"
 	done2=$i
 done

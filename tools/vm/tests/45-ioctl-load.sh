@@ -15,7 +15,7 @@
 # = file size, data written through it reads back) and detaches cleanly.
 scratch
 secs=${RLOOP_IOCTL_LOAD_SECONDS:-20}
-secs=$(budget_secs "$secs" 3 20) # two phases, and the rest
+secs=$(budget_secs "$secs" 3 10) # two phases, and the rest
 churn=$RLOOP_REPO/tools/vm/lib/ioctl_churn.py
 load_rloop
 on_exit 'unload_loop'

@@ -20,7 +20,7 @@
 #    random-read run each, the ratio printed (not asserted: timing).
 scratch
 secs=${RLOOP_DIO_SECONDS:-10}
-secs=$(budget_secs "$secs" 6 10) # four R14 runs, and the rest
+secs=$(budget_secs "$secs" 6 5) # four R14 runs, and the rest
 rebinds=${RLOOP_REBIND_CYCLES:-50}
 mkdir -p /mnt/n /mnt/e /mnt/x
 on_exit 'umount /mnt/n; umount /mnt/e; umount /mnt/x; rmmod null_blk; rmmod brd'
@@ -143,7 +143,7 @@ unbound() { # DEV: wait until it is unbound (udev may hold it open a moment)
 budget_slice 4
 done_rebinds=0
 for i in $(seq "$rebinds"); do
-	((i <= 50)) || in_budget || break
+	((i <= 10)) || in_budget || break
 	done_rebinds=$i
 	losetup -d "$d"
 	unbound "$d"

@@ -43,7 +43,7 @@ PY
 budget_slice 2
 done_cycles=0
 for i in $(seq "$cycles"); do
-	((i <= 2)) || in_budget || break
+	((i <= 1)) || in_budget || break
 	done_cycles=$i
 	if ((i > 1)); then
 		unload_loop

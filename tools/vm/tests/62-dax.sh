@@ -41,7 +41,7 @@ echo "  dax=always refused on rdax0: ext4 fails the mount, xfs turns DAX off"
 
 mkfs.ext4 -qF -b 4096 /dev/rdax0
 mount /dev/rdax0 /mnt/d
-# r18 NAME WRITERS MIXED: RLOOP_DAX_CYCLES pages, in files of at most 500
+# r18 NAME WRITERS MIXED: RLOOP_DAX_CYCLES pages, in files of at most 100
 # pages so that the time budget can stop it between them.
 pages_done=()
 r18() {
@@ -49,7 +49,7 @@ r18() {
 	budget_slice "$4"
 	while ((pages < cycles)); do
 		((k == 0)) || in_budget || break
-		n=$((cycles - pages < 500 ? cycles - pages : 500))
+		n=$((cycles - pages < 100 ? cycles - pages : 100))
 		out=$(./dax-fault "/mnt/d/r18-$1-$k" "$2" "$n" "$3") || fail "R18 $1 ($2 writers, racing write(2): $3): $out"
 		pages=$((pages + n))
 		k=$((k + 1))

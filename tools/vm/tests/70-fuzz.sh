@@ -15,7 +15,7 @@
 progress() { echo "  [${SECONDS} s] $*"; }
 scratch
 secs=${RLOOP_FUZZ_SECONDS:-15}
-secs=$(budget_secs "$secs" 3 15) # the C loop.ko's run and udev's catching up
+secs=$(budget_secs "$secs" 3 10) # the C loop.ko's run and udev's catching up
 seed=${RLOOP_FUZZ_SEED:-$(od -An -N6 -tu8 /dev/urandom | tr -d ' ')}
 csecs=$((secs < 60 ? secs : 60))
 # tools/check and tools/stress build it on the host (gcc is slow under TCG)

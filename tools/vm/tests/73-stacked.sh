@@ -49,7 +49,7 @@ budget_slice 1
 mib=0 r=0
 for r in $(seq "$rounds"); do
 	if ((r > 1)); then
-		((r <= 2)) || in_budget || { r=$((r - 1)); break; }
+		((r <= 1)) || in_budget || { r=$((r - 1)); break; }
 		sleep "$idle"
 	fi
 	b=$(budget_secs "$busy" 1 10)
