@@ -49,7 +49,7 @@ impl LoopDevice {
                 }
             }
         }
-        Request::queue_work(rq, wq);
+        self.drain.push(rq, wq);
         Ok(())
     }
 
@@ -141,7 +141,7 @@ impl LoopDevice {
             // let the worker do it.
             self.nowait_skip.store(NOWAIT_BACKOFF, Ordering::Relaxed);
             match self.wq.get() {
-                Some(wq) => Request::queue_work(rq, wq),
+                Some(wq) => self.drain.push(rq, wq),
                 None => {
                     let _ = Request::end(rq, Err(EIO));
                 }

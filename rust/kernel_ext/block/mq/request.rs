@@ -15,7 +15,7 @@ use core::{
     marker::PhantomData,
     mem::MaybeUninit,
     ptr::{addr_of_mut, NonNull},
-    sync::atomic::{AtomicU64, Ordering},
+    sync::atomic::{AtomicPtr, AtomicU64, Ordering},
 };
 use kernel::{
     bindings, ffi,
@@ -259,6 +259,11 @@ impl<T: Operations> Request<T> {
         let rq = unsafe { bindings::blk_mq_rq_from_pdu(pdu) };
         // SAFETY: `queue_work` leaked one reference for us.
         let rq = unsafe { Self::aref_from_raw(rq) };
+        Self::run_work(rq);
+    }
+
+    /// Runs `T::work` for `rq`, in process context (from a work item).
+    pub(super) fn run_work(rq: ARef<Self>) {
         // SAFETY: the request's queue is alive while it is in flight, and its
         // `queuedata` holds `T::QueueData` (see `GenDiskBuilder::build`).
         let data = unsafe {
@@ -283,6 +288,8 @@ pub(crate) struct RequestDataWrapper {
     pub(crate) work: Opaque<bindings::work_struct>,
     /// The request's kiocb and its state (see [`Request::submit_aio`]).
     pub(crate) aio: AioState,
+    /// The next request in a [`super::drain::RequestDrain`] list.
+    pub(super) drain_next: AtomicPtr<bindings::request>,
 }
 
 impl RequestDataWrapper {
@@ -309,6 +316,16 @@ impl RequestDataWrapper {
     pub(crate) unsafe fn aio_ptr(this: *mut Self) -> *mut AioState {
         // SAFETY: by the safety requirements `this` is valid.
         unsafe { addr_of_mut!((*this).aio) }
+    }
+
+    /// Pointer to the drain-list link of `this`.
+    ///
+    /// # Safety
+    ///
+    /// `this` is valid for writes (possibly uninitialised).
+    pub(crate) unsafe fn drain_next_ptr(this: *mut Self) -> *mut AtomicPtr<bindings::request> {
+        // SAFETY: by the safety requirements `this` is valid.
+        unsafe { addr_of_mut!((*this).drain_next) }
     }
 
     /// Pointer to the reference count of `this`.
