@@ -34,6 +34,7 @@ extern "C" {
         iter: *mut ffi::c_void,
         dir: ffi::c_uint,
         alloc: *mut *mut ffi::c_void,
+        may_sleep: bool,
     ) -> ffi::c_int;
     fn rloop_rq_zero_fill(rq: *mut ffi::c_void);
 }
@@ -150,24 +151,32 @@ impl<T: Operations> Request<T> {
 
     /// Initialises `iter` over the request's pages in direction `dir`;
     /// returns the bvec array copy it uses, for a request of several bios
-    /// (to `kfree` after the I/O), or null.
+    /// (allocated with `GFP_NOIO`, or `GFP_NOWAIT` unless `may_sleep`; to
+    /// `kfree` after the I/O), or null.
     pub(super) fn raw_iter(
         &self,
         iter: &mut MaybeUninit<bindings::iov_iter>,
         dir: u32,
+        may_sleep: bool,
     ) -> Result<*mut bindings::bio_vec> {
         let mut alloc: *mut ffi::c_void = core::ptr::null_mut();
         // SAFETY: the request is valid and owned by the driver; `iter` and
         // `alloc` are valid for writes.
         kernel::error::to_result(unsafe {
-            rloop_rq_iter(self.raw().cast(), iter.as_mut_ptr().cast(), dir, &mut alloc)
+            rloop_rq_iter(
+                self.raw().cast(),
+                iter.as_mut_ptr().cast(),
+                dir,
+                &mut alloc,
+                may_sleep,
+            )
         })?;
         Ok(alloc.cast())
     }
 
-    fn iov<D>(&self, dir: u32) -> Result<IovIter<D>> {
+    fn iov<D>(&self, dir: u32, may_sleep: bool) -> Result<IovIter<D>> {
         let mut raw = MaybeUninit::<bindings::iov_iter>::uninit();
-        let alloc = self.raw_iter(&mut raw, dir)?;
+        let alloc = self.raw_iter(&mut raw, dir, may_sleep)?;
         // SAFETY: `rloop_rq_iter` succeeded, so `raw` is an initialised bvec
         // iterator of direction `dir` over the request's pages (valid until
         // the request ends, which needs the `ARef` that `&self` borrows),
@@ -176,13 +185,16 @@ impl<T: Operations> Request<T> {
     }
 
     /// An iterator to read into the request's pages (for `Op::Read`).
-    pub(crate) fn iov_dest(&self) -> Result<IovIterDest> {
-        self.iov(bindings::ITER_DEST)
+    /// A request of several bios needs a bvec array: `GFP_NOIO`, or
+    /// `GFP_NOWAIT` (`ENOMEM` rather than sleep) unless `may_sleep`.
+    pub(crate) fn iov_dest(&self, may_sleep: bool) -> Result<IovIterDest> {
+        self.iov(bindings::ITER_DEST, may_sleep)
     }
 
-    /// An iterator over the request's data (for `Op::Write`).
-    pub(crate) fn iov_source(&self) -> Result<IovIterSource> {
-        self.iov(bindings::ITER_SOURCE)
+    /// An iterator over the request's data (for `Op::Write`); `may_sleep`
+    /// as for [`Self::iov_dest`].
+    pub(crate) fn iov_source(&self, may_sleep: bool) -> Result<IovIterSource> {
+        self.iov(bindings::ITER_SOURCE, may_sleep)
     }
 
     /// Zeroes the request's pages (`zero_fill_bio()` of each bio).
