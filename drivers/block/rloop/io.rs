@@ -76,24 +76,24 @@ impl LoopDevice {
     /// thing it does (seed 001): its memory is the request's.
     pub(crate) fn handle(&self, rq: ARef<Request<Self>>) {
         let Some(io) = self.io_snapshot() else {
-            let _ = Request::end(rq, Err(EIO));
+            let _ = Request::complete(rq, Err(EIO));
             return;
         };
         let _noio = NoIoScope::enter();
         if let Some(done) = rq.take_result() {
             let status = self.finish_short(&rq, &io, done);
-            let _ = Request::end(rq, status);
+            let _ = Request::complete(rq, status);
             return;
         }
         if io.dio && matches!(rq.op(), Op::Read | Op::Write) {
             if io.binding.read_only && rq.op() == Op::Write {
-                let _ = Request::end(rq, Err(EIO));
+                let _ = Request::complete(rq, Err(EIO));
                 return;
             }
             let pos = match Self::position(&rq, io.offset) {
                 Ok(pos) => pos,
                 Err(e) => {
-                    let _ = Request::end(rq, Err(e));
+                    let _ = Request::complete(rq, Err(e));
                     return;
                 }
             };
@@ -108,7 +108,7 @@ impl LoopDevice {
             // No completion queue: the same direct I/O, synchronously.
         }
         let status = self.do_request(&rq, &io);
-        let _ = Request::end(rq, status);
+        let _ = Request::complete(rq, status);
     }
 
     /// The direct I/O completion queue, created by the first direct I/O of
@@ -135,7 +135,7 @@ impl LoopDevice {
     pub(crate) fn aio_complete(&self, rq: ARef<Request<Self>>, ret: isize, nowait: bool) {
         let bytes = rq.bytes() as isize;
         if ret == bytes {
-            let _ = Request::end(rq, Ok(()));
+            let _ = Request::complete(rq, Ok(()));
         } else if nowait && ret == EAGAIN.to_errno() as isize {
             // Could not proceed without blocking: back off for a while and
             // let the worker do it.
@@ -143,18 +143,18 @@ impl LoopDevice {
             match self.wq.get() {
                 Some(wq) => self.drain.push(rq, wq),
                 None => {
-                    let _ = Request::end(rq, Err(EIO));
+                    let _ = Request::complete(rq, Err(EIO));
                 }
             }
         } else if ret < 0 {
-            let _ = Request::end(rq, Err(Error::from_errno(ret as i32)));
+            let _ = Request::complete(rq, Err(Error::from_errno(ret as i32)));
         } else {
             // Short: finish in process context.
             rq.stash_result(ret);
             match self.dio_wq.get() {
                 Some(wq) => Request::queue_work(rq, wq),
                 None => {
-                    let _ = Request::end(rq, Err(EIO));
+                    let _ = Request::complete(rq, Err(EIO));
                 }
             }
         }

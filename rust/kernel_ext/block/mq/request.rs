@@ -15,7 +15,7 @@ use core::{
     marker::PhantomData,
     mem::MaybeUninit,
     ptr::{addr_of_mut, NonNull},
-    sync::atomic::{AtomicPtr, AtomicU64, Ordering},
+    sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering},
 };
 use kernel::{
     bindings, ffi,
@@ -228,6 +228,57 @@ impl<T: Operations> Request<T> {
         Ok(())
     }
 
+    /// Completes the request with `status` as loop.c does
+    /// (`blk_mq_complete_request`): blk-mq ends it (`blk_mq_end_request`,
+    /// from our `complete` callback) on the CPU that submitted it, through
+    /// an IPI or softirq when this CPU does not share its cache
+    /// (`QUEUE_FLAG_SAME_COMP`), so that the submitter, not the driver's
+    /// worker, pays for finishing the bios.  Fails, giving the request
+    /// back, if other `ARef`s to it exist.
+    pub(crate) fn complete(this: ARef<Self>, status: Result) -> Result<(), ARef<Self>> {
+        let pdu = this.wrapper_ref();
+        // Only the in-flight reference and ours may remain.
+        if pdu
+            .refcount()
+            .compare_exchange(2, 0, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            return Err(this);
+        }
+        let status = match status {
+            Ok(()) => bindings::BLK_STS_OK as bindings::blk_status_t,
+            // SAFETY: `errno_to_blk_status` only maps the number.
+            Err(e) => unsafe { bindings::errno_to_blk_status(e.to_errno()) },
+        };
+        // Read by `complete_callback`, after `blk_mq_complete_request`
+        // (which orders it: IPI, softirq or the same thread).
+        pdu.status.store(status, Ordering::Relaxed);
+        let ptr = this.raw();
+        core::mem::forget(this);
+        // SAFETY: we owned the last reference (checked above), so no one
+        // else uses the request; it was started in `queue_rq`; our
+        // `complete` callback ends it.
+        unsafe { bindings::blk_mq_complete_request(ptr) };
+        Ok(())
+    }
+
+    /// The `complete` callback of every request of a `TagSet<T>`: ends the
+    /// request with the status [`Request::complete`] stored.
+    ///
+    /// # Safety
+    ///
+    /// Called by blk-mq for a request completed by `Request::complete`,
+    /// which gave up every reference to it.
+    pub(crate) unsafe extern "C" fn complete_callback(rq: *mut bindings::request) {
+        // SAFETY: `rq` is a valid request of a `TagSet<T>` (safety
+        // requirements), so its PDU is our wrapper.
+        let pdu = unsafe { Self::wrapper_ptr(rq.cast::<Self>()).as_ref() };
+        let status = pdu.status.load(Ordering::Relaxed);
+        // SAFETY: the request was started and nobody holds it any more
+        // (safety requirements).
+        unsafe { bindings::blk_mq_end_request(rq, status) };
+    }
+
     /// Queues the request's own work item on `queue`; `T::work` then runs
     /// with the request in process context.  The queue holds the `ARef`
     /// until then, so the request (and the work item in its PDU) cannot be
@@ -302,6 +353,8 @@ pub(crate) struct RequestDataWrapper {
     pub(crate) aio: AioState,
     /// The next request in a [`super::drain::RequestDrain`] list.
     pub(super) drain_next: AtomicPtr<bindings::request>,
+    /// The status [`Request::complete`] hands to the `complete` callback.
+    pub(super) status: AtomicU8,
 }
 
 impl RequestDataWrapper {
@@ -328,6 +381,16 @@ impl RequestDataWrapper {
     pub(crate) unsafe fn aio_ptr(this: *mut Self) -> *mut AioState {
         // SAFETY: by the safety requirements `this` is valid.
         unsafe { addr_of_mut!((*this).aio) }
+    }
+
+    /// Pointer to the completion status of `this`.
+    ///
+    /// # Safety
+    ///
+    /// `this` is valid for writes (possibly uninitialised).
+    pub(crate) unsafe fn status_ptr(this: *mut Self) -> *mut AtomicU8 {
+        // SAFETY: by the safety requirements `this` is valid.
+        unsafe { addr_of_mut!((*this).status) }
     }
 
     /// Pointer to the drain-list link of `this`.
