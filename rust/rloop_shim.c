@@ -160,8 +160,9 @@ void rloop_get_file(struct file *file)
  * I/O; otherwise *alloc is NULL and the iterator uses the bio's own array.
  */
 int rloop_rq_iter(struct request *rq, struct iov_iter *iter, unsigned int dir,
-		  struct bio_vec **alloc)
+		  struct bio_vec **alloc, bool may_sleep)
 {
+	gfp_t gfp = may_sleep ? GFP_NOIO : GFP_NOWAIT | __GFP_NOWARN;
 	struct req_iterator rq_iter;
 	struct bio_vec tmp, *bvec;
 	struct bio *bio = rq->bio;
@@ -174,7 +175,7 @@ int rloop_rq_iter(struct request *rq, struct iov_iter *iter, unsigned int dir,
 	rq_for_each_bvec(tmp, rq, rq_iter)
 		nr_bvec++;
 	if (rq->bio != rq->biotail) {
-		bvec = kmalloc_array(nr_bvec, sizeof(*bvec), GFP_NOIO);
+		bvec = kmalloc_array(nr_bvec, sizeof(*bvec), gfp);
 		if (!bvec)
 			return -ENOMEM;
 		*alloc = bvec;

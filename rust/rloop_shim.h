@@ -35,7 +35,7 @@ void rloop_ctl_deregister(void);
 void rloop_get_file(struct file *file);
 
 int rloop_rq_iter(struct request *rq, struct iov_iter *iter, unsigned int dir,
-		  struct bio_vec **alloc);
+		  struct bio_vec **alloc, bool may_sleep);
 void rloop_rq_zero_fill(struct request *rq);
 unsigned int rloop_memalloc_noio_save(void);
 void rloop_memalloc_noio_restore(unsigned int flags);

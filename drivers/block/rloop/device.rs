@@ -18,7 +18,9 @@
 
 use crate::kernel_ext::{
     block::{
-        mq::{self, flags, DiskRef, GenDisk, GenDiskBuilder, Limits, Operations, TagSet},
+        mq::{
+            self, flags, DiskRef, GenDisk, GenDiskBuilder, Limits, Operations, RequestDrain, TagSet,
+        },
         BlockDevice,
     },
     fs::File,
@@ -127,6 +129,9 @@ pub(crate) struct LoopDevice {
     /// when the device is freed (after its disk).
     #[pin]
     pub(crate) wq: LazyQueue,
+    /// The requests waiting for the device's worker, which runs on `wq`
+    /// and handles them one at a time (loop.c's `cmd_list`).
+    pub(crate) drain: Arc<RequestDrain<LoopDevice>>,
     /// Where direct I/O completions that need process context go (short
     /// transfers): created by the first direct I/O (seed 000), destroyed
     /// only when the device is freed.
@@ -150,6 +155,7 @@ impl LoopDevice {
         part_shift: u32,
         validator: Arc<Validator>,
     ) -> Result<Arc<Self>> {
+        let drain = RequestDrain::new()?;
         Arc::pin_init(
             pin_init!(LoopDevice {
                 number,
@@ -168,6 +174,7 @@ impl LoopDevice {
                 ),
                 config <- new_mutex!((), "rloop:lo_mutex"),
                 wq <- LazyQueue::new(LazyQueueKind::Worker),
+                drain,
                 dio_wq <- LazyQueue::new(LazyQueueKind::DioCompletion),
                 nowait: loop_params::nowait(),
                 nowait_skip: AtomicU32::new(0),

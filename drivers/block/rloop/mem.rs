@@ -18,6 +18,7 @@ use crate::kernel_ext::{
     block::mq::{self, flags, GenDisk, GenDiskBuilder, Limits, Op, Operations, TagSet},
     page::{PageRef, ZeroedPage, PAGE_SIZE},
     task::NoIoScope,
+    workqueue::{OwnedQueue, WQ_MEM_RECLAIM, WQ_UNBOUND_FREEZABLE},
     xarray::XArray,
 };
 use kernel::{
@@ -40,6 +41,38 @@ pub(crate) struct MemDisk {
     /// The pages written so far, by page index.
     #[pin]
     pages: XArray<ZeroedPage>,
+    /// Where a request goes when it must sleep to allocate (`rdaxN`,
+    /// `WQ_MEM_RECLAIM`: it is on the writeback path).
+    wq: OwnedQueue,
+}
+
+/// Whether a request may sleep to allocate.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Alloc {
+    /// In `queue_rq` (the tag set is not `BLOCKING`): `GFP_NOWAIT`, and
+    /// `EAGAIN` when that fails.
+    NoWait,
+    /// In the disk's worker, in a NOIO scope.
+    Sleep,
+}
+
+impl Alloc {
+    fn gfp(self) -> bindings::gfp_t {
+        match self {
+            Alloc::NoWait => bindings::GFP_NOWAIT | bindings::__GFP_NOWARN,
+            // GFP_KERNEL inside the worker's NOIO scope.
+            Alloc::Sleep => bindings::GFP_KERNEL,
+        }
+    }
+
+    /// `e`, or `EAGAIN` for a failed allocation that may sleep next time.
+    fn retry(self, e: Error) -> Error {
+        if self == Alloc::NoWait && e == ENOMEM {
+            EAGAIN
+        } else {
+            e
+        }
+    }
 }
 
 impl MemDisk {
@@ -49,17 +82,23 @@ impl MemDisk {
         if sectors == 0 {
             return Err(EINVAL);
         }
+        let wq = OwnedQueue::new(
+            format_args!("rdax{}", number),
+            WQ_UNBOUND_FREEZABLE | WQ_MEM_RECLAIM,
+        )?;
         let dev = Arc::pin_init(
             pin_init!(MemDisk {
                 sectors,
                 pages <- XArray::new(),
+                wq,
             }),
             GFP_KERNEL,
         )?;
-        // queue_rq copies inline and may allocate a page (in a NOIO scope):
-        // it may sleep, so the queue is BLOCKING.
+        // queue_rq copies inline and allocates only without sleeping; a
+        // request that needs to sleep goes to the worker.  So the tag set
+        // is not BLOCKING (blk-mq runs queue_rq under RCU, not SRCU).
         let tagset = Arc::pin_init(
-            TagSet::new(1, 128, 1, flags::BLOCKING | flags::NO_SCHED_BY_DEFAULT),
+            TagSet::new(1, 128, 1, flags::NO_SCHED_BY_DEFAULT),
             GFP_KERNEL,
         )?;
         let disk = GenDiskBuilder::new().devt(0, 0, 0).build(
@@ -79,18 +118,20 @@ impl MemDisk {
     }
 
     /// The page at `index`, allocating (zeroed) and publishing it if absent.
-    fn page_for_write(&self, index: usize) -> Result<PageRef<'_>> {
+    fn page_for_write(&self, index: usize, alloc: Alloc) -> Result<PageRef<'_>> {
         if let Some(p) = self.pages.get(index) {
             return Ok(p);
         }
-        // GFP_KERNEL inside the request's NOIO scope (see `queue_rq`).
-        let candidate = ZeroedPage::alloc(bindings::GFP_KERNEL)?;
+        let candidate = ZeroedPage::alloc(alloc.gfp()).map_err(|e| alloc.retry(e))?;
         self.pages
-            .get_or_insert(index, candidate, bindings::GFP_KERNEL)
+            .get_or_insert(index, candidate, alloc.gfp())
+            .map_err(|e| alloc.retry(e))
     }
 
-    /// Serves one request, inline.
-    fn do_request(&self, rq: &mq::Request<Self>) -> Result {
+    /// Serves one request.  `EAGAIN` (only with `Alloc::NoWait`): it needs
+    /// to sleep to allocate; the part already written is written again by
+    /// the retry, with the same data.
+    fn do_request(&self, rq: &mq::Request<Self>, alloc: Alloc) -> Result {
         let start = rq.sector();
         let bytes = u64::from(rq.bytes());
         let end = start
@@ -101,7 +142,9 @@ impl MemDisk {
         let end = end << SECTOR_SHIFT;
         match rq.op() {
             Op::Read => {
-                let mut iter = rq.iov_dest()?;
+                let mut iter = rq
+                    .iov_dest(alloc == Alloc::Sleep)
+                    .map_err(|e| alloc.retry(e))?;
                 while pos < end {
                     let (index, offset, len) = chunk(pos, end);
                     let done = match self.pages.get(index) {
@@ -116,10 +159,12 @@ impl MemDisk {
                 Ok(())
             }
             Op::Write => {
-                let mut iter = rq.iov_source()?;
+                let mut iter = rq
+                    .iov_source(alloc == Alloc::Sleep)
+                    .map_err(|e| alloc.retry(e))?;
                 while pos < end {
                     let (index, offset, len) = chunk(pos, end);
-                    let page = self.page_for_write(index)?;
+                    let page = self.page_for_write(index, alloc)?;
                     if page.copy_from_iter(offset, len, &mut iter) != len {
                         return Err(EIO);
                     }
@@ -161,18 +206,23 @@ impl Operations for MemDisk {
         rq: ARef<mq::Request<Self>>,
         _is_last: bool,
     ) -> Result {
+        match dev.do_request(&rq, Alloc::NoWait) {
+            Err(e) if e == EAGAIN => mq::Request::queue_work(rq, &dev.wq),
+            status => {
+                let _ = mq::Request::end(rq, status);
+            }
+        }
+        Ok(())
+    }
+
+    /// A request that needs to sleep to allocate, in the disk's worker.
+    fn work(dev: ArcBorrow<'_, MemDisk>, rq: ARef<mq::Request<Self>>) {
         // Page allocations here must not recurse into I/O: we are on the
         // I/O path of whatever writes to this disk.
         let status = {
             let _noio = NoIoScope::enter();
-            dev.do_request(&rq)
+            dev.do_request(&rq, Alloc::Sleep)
         };
         let _ = mq::Request::end(rq, status);
-        Ok(())
-    }
-
-    fn work(_dev: ArcBorrow<'_, MemDisk>, rq: ARef<mq::Request<Self>>) {
-        // Memory disks serve requests in `queue_rq` and never queue work.
-        let _ = mq::Request::end(rq, Err(EIO));
     }
 }

@@ -14,12 +14,14 @@
 //! constants.
 
 mod aio;
+mod drain;
 mod gen_disk;
 pub(crate) mod operations;
 mod request;
 mod tag_set;
 
 pub(crate) use aio::RwMode;
+pub(crate) use drain::RequestDrain;
 pub(crate) use gen_disk::{DiskRef, GenDisk, GenDiskBuilder, Limits};
 pub(crate) use operations::{queue_data_of_file, Operations};
 pub(crate) use request::{Op, Request};

@@ -137,8 +137,8 @@ impl<T: Operations> Request<T> {
     /// pages for a read, from them for a write (`EINVAL` for other ops).
     fn data_iter(&self, skip: usize) -> Result<DataIter> {
         let mut iter = match self.op() {
-            Op::Read => DataIter::Read(self.iov_dest()?),
-            Op::Write => DataIter::Write(self.iov_source()?),
+            Op::Read => DataIter::Read(self.iov_dest(true)?),
+            Op::Write => DataIter::Write(self.iov_source(true)?),
             _ => return Err(EINVAL),
         };
         if skip > 0 {

@@ -7,7 +7,10 @@
 
 use super::{aio::AioState, request::RequestDataWrapper, DiskRef, Request};
 use crate::kernel_ext::block::BlockDevice;
-use core::{marker::PhantomData, sync::atomic::AtomicU64, sync::atomic::Ordering};
+use core::{
+    marker::PhantomData,
+    sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering},
+};
 use kernel::{
     bindings, build_error, c_str,
     error::{from_result, VTABLE_DEFAULT_ERROR},
@@ -167,6 +170,15 @@ impl<T: Operations> OperationsVTable<T> {
             // SAFETY: the refcount field is allocated but not initialised,
             // so it is valid for writes.
             unsafe { RequestDataWrapper::refcount_ptr(pdu.as_ptr()).write(AtomicU64::new(0)) };
+            // SAFETY: the status is allocated but not initialised, so it
+            // is valid for writes.
+            unsafe { RequestDataWrapper::status_ptr(pdu.as_ptr()).write(AtomicU8::new(0)) };
+            // SAFETY: the drain link is allocated but not initialised, so
+            // it is valid for writes.
+            unsafe {
+                RequestDataWrapper::drain_next_ptr(pdu.as_ptr())
+                    .write(AtomicPtr::new(core::ptr::null_mut()))
+            };
             // SAFETY: the aio field is allocated and not in use.
             unsafe { AioState::init(RequestDataWrapper::aio_ptr(pdu.as_ptr())) };
             // SAFETY: the work field is allocated and not in use; INIT_WORK
@@ -210,7 +222,7 @@ impl<T: Operations> OperationsVTable<T> {
         get_rq_budget_token: None,
         timeout: None,
         poll: None,
-        complete: None,
+        complete: Some(Request::<T>::complete_callback),
         init_hctx: None,
         exit_hctx: None,
         init_request: Some(Self::init_request_callback),

@@ -15,7 +15,7 @@ use core::{
     marker::PhantomData,
     mem::MaybeUninit,
     ptr::{addr_of_mut, NonNull},
-    sync::atomic::{AtomicU64, Ordering},
+    sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering},
 };
 use kernel::{
     bindings, ffi,
@@ -34,6 +34,7 @@ extern "C" {
         iter: *mut ffi::c_void,
         dir: ffi::c_uint,
         alloc: *mut *mut ffi::c_void,
+        may_sleep: bool,
     ) -> ffi::c_int;
     fn rloop_rq_zero_fill(rq: *mut ffi::c_void);
 }
@@ -150,24 +151,32 @@ impl<T: Operations> Request<T> {
 
     /// Initialises `iter` over the request's pages in direction `dir`;
     /// returns the bvec array copy it uses, for a request of several bios
-    /// (to `kfree` after the I/O), or null.
+    /// (allocated with `GFP_NOIO`, or `GFP_NOWAIT` unless `may_sleep`; to
+    /// `kfree` after the I/O), or null.
     pub(super) fn raw_iter(
         &self,
         iter: &mut MaybeUninit<bindings::iov_iter>,
         dir: u32,
+        may_sleep: bool,
     ) -> Result<*mut bindings::bio_vec> {
         let mut alloc: *mut ffi::c_void = core::ptr::null_mut();
         // SAFETY: the request is valid and owned by the driver; `iter` and
         // `alloc` are valid for writes.
         kernel::error::to_result(unsafe {
-            rloop_rq_iter(self.raw().cast(), iter.as_mut_ptr().cast(), dir, &mut alloc)
+            rloop_rq_iter(
+                self.raw().cast(),
+                iter.as_mut_ptr().cast(),
+                dir,
+                &mut alloc,
+                may_sleep,
+            )
         })?;
         Ok(alloc.cast())
     }
 
-    fn iov<D>(&self, dir: u32) -> Result<IovIter<D>> {
+    fn iov<D>(&self, dir: u32, may_sleep: bool) -> Result<IovIter<D>> {
         let mut raw = MaybeUninit::<bindings::iov_iter>::uninit();
-        let alloc = self.raw_iter(&mut raw, dir)?;
+        let alloc = self.raw_iter(&mut raw, dir, may_sleep)?;
         // SAFETY: `rloop_rq_iter` succeeded, so `raw` is an initialised bvec
         // iterator of direction `dir` over the request's pages (valid until
         // the request ends, which needs the `ARef` that `&self` borrows),
@@ -176,13 +185,16 @@ impl<T: Operations> Request<T> {
     }
 
     /// An iterator to read into the request's pages (for `Op::Read`).
-    pub(crate) fn iov_dest(&self) -> Result<IovIterDest> {
-        self.iov(bindings::ITER_DEST)
+    /// A request of several bios needs a bvec array: `GFP_NOIO`, or
+    /// `GFP_NOWAIT` (`ENOMEM` rather than sleep) unless `may_sleep`.
+    pub(crate) fn iov_dest(&self, may_sleep: bool) -> Result<IovIterDest> {
+        self.iov(bindings::ITER_DEST, may_sleep)
     }
 
-    /// An iterator over the request's data (for `Op::Write`).
-    pub(crate) fn iov_source(&self) -> Result<IovIterSource> {
-        self.iov(bindings::ITER_SOURCE)
+    /// An iterator over the request's data (for `Op::Write`); `may_sleep`
+    /// as for [`Self::iov_dest`].
+    pub(crate) fn iov_source(&self, may_sleep: bool) -> Result<IovIterSource> {
+        self.iov(bindings::ITER_SOURCE, may_sleep)
     }
 
     /// Zeroes the request's pages (`zero_fill_bio()` of each bio).
@@ -214,6 +226,57 @@ impl<T: Operations> Request<T> {
         // else uses the request; it was started in `queue_rq`.
         unsafe { bindings::blk_mq_end_request(ptr, status) };
         Ok(())
+    }
+
+    /// Completes the request with `status` as loop.c does
+    /// (`blk_mq_complete_request`): blk-mq ends it (`blk_mq_end_request`,
+    /// from our `complete` callback) on the CPU that submitted it, through
+    /// an IPI or softirq when this CPU does not share its cache
+    /// (`QUEUE_FLAG_SAME_COMP`), so that the submitter, not the driver's
+    /// worker, pays for finishing the bios.  Fails, giving the request
+    /// back, if other `ARef`s to it exist.
+    pub(crate) fn complete(this: ARef<Self>, status: Result) -> Result<(), ARef<Self>> {
+        let pdu = this.wrapper_ref();
+        // Only the in-flight reference and ours may remain.
+        if pdu
+            .refcount()
+            .compare_exchange(2, 0, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            return Err(this);
+        }
+        let status = match status {
+            Ok(()) => bindings::BLK_STS_OK as bindings::blk_status_t,
+            // SAFETY: `errno_to_blk_status` only maps the number.
+            Err(e) => unsafe { bindings::errno_to_blk_status(e.to_errno()) },
+        };
+        // Read by `complete_callback`, after `blk_mq_complete_request`
+        // (which orders it: IPI, softirq or the same thread).
+        pdu.status.store(status, Ordering::Relaxed);
+        let ptr = this.raw();
+        core::mem::forget(this);
+        // SAFETY: we owned the last reference (checked above), so no one
+        // else uses the request; it was started in `queue_rq`; our
+        // `complete` callback ends it.
+        unsafe { bindings::blk_mq_complete_request(ptr) };
+        Ok(())
+    }
+
+    /// The `complete` callback of every request of a `TagSet<T>`: ends the
+    /// request with the status [`Request::complete`] stored.
+    ///
+    /// # Safety
+    ///
+    /// Called by blk-mq for a request completed by `Request::complete`,
+    /// which gave up every reference to it.
+    pub(crate) unsafe extern "C" fn complete_callback(rq: *mut bindings::request) {
+        // SAFETY: `rq` is a valid request of a `TagSet<T>` (safety
+        // requirements), so its PDU is our wrapper.
+        let pdu = unsafe { Self::wrapper_ptr(rq.cast::<Self>()).as_ref() };
+        let status = pdu.status.load(Ordering::Relaxed);
+        // SAFETY: the request was started and nobody holds it any more
+        // (safety requirements).
+        unsafe { bindings::blk_mq_end_request(rq, status) };
     }
 
     /// Queues the request's own work item on `queue`; `T::work` then runs
@@ -259,6 +322,11 @@ impl<T: Operations> Request<T> {
         let rq = unsafe { bindings::blk_mq_rq_from_pdu(pdu) };
         // SAFETY: `queue_work` leaked one reference for us.
         let rq = unsafe { Self::aref_from_raw(rq) };
+        Self::run_work(rq);
+    }
+
+    /// Runs `T::work` for `rq`, in process context (from a work item).
+    pub(super) fn run_work(rq: ARef<Self>) {
         // SAFETY: the request's queue is alive while it is in flight, and its
         // `queuedata` holds `T::QueueData` (see `GenDiskBuilder::build`).
         let data = unsafe {
@@ -283,6 +351,10 @@ pub(crate) struct RequestDataWrapper {
     pub(crate) work: Opaque<bindings::work_struct>,
     /// The request's kiocb and its state (see [`Request::submit_aio`]).
     pub(crate) aio: AioState,
+    /// The next request in a [`super::drain::RequestDrain`] list.
+    pub(super) drain_next: AtomicPtr<bindings::request>,
+    /// The status [`Request::complete`] hands to the `complete` callback.
+    pub(super) status: AtomicU8,
 }
 
 impl RequestDataWrapper {
@@ -309,6 +381,26 @@ impl RequestDataWrapper {
     pub(crate) unsafe fn aio_ptr(this: *mut Self) -> *mut AioState {
         // SAFETY: by the safety requirements `this` is valid.
         unsafe { addr_of_mut!((*this).aio) }
+    }
+
+    /// Pointer to the completion status of `this`.
+    ///
+    /// # Safety
+    ///
+    /// `this` is valid for writes (possibly uninitialised).
+    pub(crate) unsafe fn status_ptr(this: *mut Self) -> *mut AtomicU8 {
+        // SAFETY: by the safety requirements `this` is valid.
+        unsafe { addr_of_mut!((*this).status) }
+    }
+
+    /// Pointer to the drain-list link of `this`.
+    ///
+    /// # Safety
+    ///
+    /// `this` is valid for writes (possibly uninitialised).
+    pub(crate) unsafe fn drain_next_ptr(this: *mut Self) -> *mut AtomicPtr<bindings::request> {
+        // SAFETY: by the safety requirements `this` is valid.
+        unsafe { addr_of_mut!((*this).drain_next) }
     }
 
     /// Pointer to the reference count of `this`.

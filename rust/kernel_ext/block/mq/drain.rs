@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! [`RequestDrain`]: requests waiting for one worker, which handles them in
+//! submission order.
+//!
+//! loop.c's `loop_queue_work()` and `loop_process_work()`: `queue_rq` adds
+//! the request to a list and queues the worker's one work item if it is not
+//! already pending; the work item takes the whole list and handles the
+//! requests one after the other until the list stays empty.  One work item
+//! per device instead of one per request: no more than one kworker runs the
+//! device's I/O, and a busy device costs one wakeup per batch, not per
+//! request.
+//!
+//! The list is a lock-free stack (the `llist` pattern: push with a
+//! compare-exchange, take everything with one exchange) linked through the
+//! requests' PDUs, reversed when taken.  It holds each queued request's
+//! `ARef`, like [`Request::queue_work`].
+
+use super::{Operations, Request};
+use core::{
+    marker::PhantomData,
+    ptr,
+    sync::atomic::{AtomicPtr, Ordering},
+};
+use kernel::{
+    bindings,
+    prelude::*,
+    sync::Arc,
+    types::ARef,
+    workqueue::{impl_has_work, new_work, Queue, Work, WorkItem},
+};
+
+/// A list of requests of a `TagSet<T>` and the work item that drains it.
+///
+/// # Invariants
+///
+/// `head` is null or the newest of a chain of started requests of a
+/// `TagSet<T>` linked by their PDUs' `drain_next` (null-terminated); the
+/// list owns one `ARef` of each.
+#[pin_data(PinnedDrop)]
+pub(crate) struct RequestDrain<T: Operations> {
+    head: AtomicPtr<bindings::request>,
+    #[pin]
+    work: Work<RequestDrain<T>>,
+    _p: PhantomData<T>,
+}
+
+impl_has_work! {
+    impl{T: Operations} HasWork<Self> for RequestDrain<T> { self.work }
+}
+
+impl<T: Operations + 'static> RequestDrain<T> {
+    /// An empty list.
+    pub(crate) fn new() -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(RequestDrain {
+                head: AtomicPtr::new(ptr::null_mut()),
+                work <- new_work!("rloop:RequestDrain::work"),
+                _p: PhantomData,
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Adds `rq` to the list and makes sure the work item runs on `queue`
+    /// after this (queues it unless it is already pending).  `T::work`
+    /// then gets the request, in process context.  Callable from any
+    /// context, interrupts included.
+    pub(crate) fn push(self: &Arc<Self>, rq: ARef<Request<T>>, queue: &Queue) {
+        let ptr = ARef::into_raw(rq).as_ptr().cast::<bindings::request>();
+        // SAFETY: `ptr` is a started request of a `TagSet<T>` (we hold its
+        // `ARef`), so its PDU is a valid `RequestDataWrapper`.
+        let next = unsafe { &(*Request::<T>::wrapper_ptr(ptr.cast()).as_ptr()).drain_next };
+        let mut head = self.head.load(Ordering::Relaxed);
+        loop {
+            // Only the list touches `drain_next`, and the request is not in
+            // it yet.
+            next.store(head, Ordering::Relaxed);
+            // INVARIANT: `ptr` links to the old chain; its `ARef` (leaked
+            // above) now belongs to the list.
+            match self
+                .head
+                .compare_exchange_weak(head, ptr, Ordering::Release, Ordering::Relaxed)
+            {
+                Ok(_) => break,
+                Err(h) => head = h,
+            }
+        }
+        if head.is_null() {
+            // The list was empty: no run of the work item will see this
+            // request unless we queue one.  If it is already pending, that
+            // run has not taken the list yet and will.
+            let _ = queue.enqueue(self.clone());
+        }
+    }
+}
+
+impl<T: Operations> RequestDrain<T> {
+    /// Takes every request in the list, oldest first.
+    fn take_all(&self) -> Taken<T> {
+        let mut p = self.head.swap(ptr::null_mut(), Ordering::Acquire);
+        // Reverse the chain: it was pushed newest first.
+        let mut rev: *mut bindings::request = ptr::null_mut();
+        while !p.is_null() {
+            // SAFETY: `p` is in the chain (type invariant), a valid request
+            // of a `TagSet<T>`, which we now own alone.
+            let next = unsafe { &(*Request::<T>::wrapper_ptr(p.cast()).as_ptr()).drain_next };
+            let n = next.load(Ordering::Relaxed);
+            next.store(rev, Ordering::Relaxed);
+            rev = p;
+            p = n;
+        }
+        Taken {
+            next: rev,
+            _p: PhantomData,
+        }
+    }
+}
+
+impl<T: Operations + 'static> WorkItem for RequestDrain<T> {
+    type Pointer = Arc<RequestDrain<T>>;
+
+    /// Handles every request until the list is empty.  The requests hold
+    /// their queue (and its queue data) alive; this work item holds only
+    /// the list, so it may run after the driver dropped its own reference.
+    fn run(this: Arc<Self>) {
+        loop {
+            let mut taken = this.take_all().peekable();
+            if taken.peek().is_none() {
+                return;
+            }
+            for rq in taken {
+                Request::run_work(rq);
+            }
+        }
+    }
+}
+
+#[pinned_drop]
+impl<T: Operations> PinnedDrop for RequestDrain<T> {
+    fn drop(self: Pin<&mut Self>) {
+        // Nothing can be queued while the driver holds the list and no
+        // request is in flight; should one be, it is not leaked.
+        for rq in self.take_all() {
+            let _ = Request::end(rq, Err(EIO));
+        }
+    }
+}
+
+/// Requests taken from a [`RequestDrain`], oldest first.
+///
+/// # Invariants
+///
+/// `next` is null or a chain of started requests of a `TagSet<T>` linked
+/// by `drain_next`, each with one `ARef` owned by this value.
+struct Taken<T: Operations> {
+    next: *mut bindings::request,
+    _p: PhantomData<T>,
+}
+
+impl<T: Operations> Iterator for Taken<T> {
+    type Item = ARef<Request<T>>;
+
+    fn next(&mut self) -> Option<ARef<Request<T>>> {
+        if self.next.is_null() {
+            return None;
+        }
+        let p = self.next;
+        // SAFETY: `p` is in our chain (type invariant).
+        let next = unsafe { &(*Request::<T>::wrapper_ptr(p.cast()).as_ptr()).drain_next };
+        self.next = next.swap(ptr::null_mut(), Ordering::Relaxed);
+        // SAFETY: the chain owns one `ARef` of `p`, handed over here.
+        Some(unsafe { Request::aref_from_raw(p) })
+    }
+}
+
+impl<T: Operations> Drop for Taken<T> {
+    fn drop(&mut self) {
+        for rq in self.by_ref() {
+            let _ = Request::end(rq, Err(EIO));
+        }
+    }
+}
+
+// SAFETY: the list only holds requests (which may move between threads,
+// see `Request`) through atomics; the work item is a `work_struct`.
+unsafe impl<T: Operations> Send for RequestDrain<T> {}
+// SAFETY: every shared operation on the list is atomic.
+unsafe impl<T: Operations> Sync for RequestDrain<T> {}
