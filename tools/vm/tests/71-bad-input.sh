@@ -76,6 +76,7 @@ rmmod loop || fail "rmmod loop (loop.ko) after the transcript"
 if ! diff -u cloop.txt rloop.txt; then
 	fail "rloop differs from the C loop.ko (- C, + rloop)"
 fi
+echo "  $(grep -c ' -> ' rloop.txt) calls with bad input, results identical to the C loop.ko's"
 # Parity alone would accept both drivers failing alike: what must be there.
 for want in "SET_FD directory -> EINVAL" "CONFIGURE unix socket -> EINVAL" "SET_FD pipe read end -> EINVAL" \
 	"CHANGE_FD A -> C (cycle of 3) -> EBADF" "  buffered: read at 2M -> EIO" "  direct: read at 2M -> EIO" \
