@@ -59,6 +59,23 @@ _run_cleanups() {
 }
 trap _run_cleanups EXIT
 
+# brd_fs KIB MKFS DIR: /dev/ram0, a brd disk of KIB KiB, made ext4 or xfs
+# (MKFS) and mounted on DIR (created); unmounted and unloaded at exit.
+brd_fs() {
+	local dir
+	modprobe brd rd_nr=1 rd_size="$1" || fail "modprobe brd"
+	on_exit 'rmmod brd'
+	case $2 in
+	ext4) mkfs.ext4 -qF /dev/ram0 ;;
+	xfs) mkfs.xfs -qf /dev/ram0 ;;
+	*) fail "brd_fs: unknown file system '$2'" ;;
+	esac
+	mkdir -p "$3"
+	dir=$(cd "$3" && pwd)
+	mount /dev/ram0 "$dir"
+	on_exit "umount '$dir'"
+}
+
 # Scratch directory, removed at exit.
 scratch() {
 	SCRATCH=$(mktemp -d /tmp/rloop-test.XXXXXX)

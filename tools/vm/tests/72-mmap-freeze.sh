@@ -17,12 +17,8 @@
 scratch
 secs=${RLOOP_MMAP_FREEZE_SECONDS:-10}
 secs=$(budget_secs "$secs" 3 10) # two runs, and set-up and checks
-modprobe brd rd_nr=1 rd_size=524288 || fail "modprobe brd"
-on_exit 'rmmod brd'
-mkfs.ext4 -qF /dev/ram0
-mkdir -p outer inner
-mount /dev/ram0 outer
-on_exit "umount $SCRATCH/outer"
+brd_fs 524288 ext4 outer
+mkdir -p inner
 on_exit "fsfreeze -u $SCRATCH/outer"
 load_rloop
 on_exit 'unload_loop'
@@ -36,6 +32,36 @@ mkdir -p "$cg"
 on_exit "rmdir $cg"
 echo 64M >"$cg/memory.max"
 
+# bg_loop NAME STEP CMD...: CMD again and again in the background until
+# $SCRATCH/stop exists, adding STEP per run to the count in NAME.count; a
+# failing CMD ends the loop with status 1.
+bg_loop() {
+	local name=$1 step=$2
+	shift 2
+	(
+		set +e
+		n=0
+		while [[ ! -e $SCRATCH/stop ]]; do
+			"$@" || exit 1
+			n=$((n + step))
+		done
+		echo "$n" >"$SCRATCH/$name.count"
+	) &
+	bg+=($!)
+}
+xattrs() {
+	python3 -c 'import os, sys
+p = sys.argv[1]
+for i in range(50):
+    os.setxattr(p, "user.r13", str(i).encode())
+    os.removexattr(p, "user.r13")' "$SCRATCH/outer/xattr-target"
+}
+freeze_once() {
+	sleep 3
+	fsfreeze -f "$SCRATCH/outer" || return 1
+	sleep 1
+	fsfreeze -u "$SCRATCH/outer"
+}
 stop_bg() {
 	touch "$SCRATCH/stop"
 	wait "${bg[@]}" || return 1
@@ -50,43 +76,9 @@ for dio in off on; do
 	mount "$d" inner
 	: >outer/xattr-target
 	bg=()
-	(
-		set +e
-		n=0
-		while [[ ! -e $SCRATCH/stop ]]; do
-			python3 -c 'import os, sys
-p = sys.argv[1]
-for i in range(50):
-    os.setxattr(p, "user.r13", str(i).encode())
-    os.removexattr(p, "user.r13")' "$SCRATCH/outer/xattr-target" || exit 1
-			n=$((n + 100))
-		done
-		echo "$n" >"$SCRATCH/xattr.count"
-	) &
-	bg+=($!)
-	(
-		set +e
-		n=0
-		while [[ ! -e $SCRATCH/stop ]]; do
-			dd if=/dev/zero of="$SCRATCH/outer/direct" bs=64k count=16 oflag=direct conv=notrunc status=none || exit 1
-			n=$((n + 1))
-		done
-		echo "$n" >"$SCRATCH/direct.count"
-	) &
-	bg+=($!)
-	(
-		set +e
-		n=0
-		while [[ ! -e $SCRATCH/stop ]]; do
-			sleep 3
-			fsfreeze -f "$SCRATCH/outer" || exit 1
-			sleep 1
-			fsfreeze -u "$SCRATCH/outer" || exit 1
-			n=$((n + 1))
-		done
-		echo "$n" >"$SCRATCH/freeze.count"
-	) &
-	bg+=($!)
+	bg_loop xattr 100 xattrs
+	bg_loop direct 1 dd if=/dev/zero of="$SCRATCH/outer/direct" bs=64k count=16 oflag=direct conv=notrunc status=none
+	bg_loop freeze 1 freeze_once
 	rc=0
 	(
 		echo "$BASHPID" >"$cg/cgroup.procs"

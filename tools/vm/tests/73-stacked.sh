@@ -16,12 +16,8 @@ scratch
 busy=${RLOOP_STACK_BUSY_SECONDS:-10}
 idle=${RLOOP_STACK_IDLE_SECONDS:-3}
 rounds=${RLOOP_STACK_CYCLES:-2}
-modprobe brd rd_nr=1 rd_size=1048576 || fail "modprobe brd"
-on_exit 'rmmod brd'
-mkfs.xfs -qf /dev/ram0
-mkdir -p xfs mid top
-mount /dev/ram0 xfs
-on_exit "umount $SCRATCH/xfs"
+brd_fs 1048576 xfs xfs
+mkdir -p mid top
 load_rloop
 on_exit 'unload_loop'
 on_exit 'losetup -D'

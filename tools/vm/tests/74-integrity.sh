@@ -18,12 +18,8 @@
 # Fails on any fio error or mismatch; prints the MiB verified.
 scratch
 mib=${RLOOP_VERIFY_MIB:-32}
-modprobe brd rd_nr=1 rd_size=2097152 || fail "modprobe brd"
-on_exit 'rmmod brd'
-mkfs.ext4 -qF /dev/ram0
-mkdir -p e d
-mount /dev/ram0 e
-on_exit "umount $SCRATCH/e"
+brd_fs 2097152 ext4 e
+mkdir -p d
 rdax_mib=$((2 * mib + 64))
 ((rdax_mib >= 320)) || rdax_mib=320 # mkfs.xfs wants 300 MB
 # nowait=1: the direct modes also take the NOWAIT path from queue_rq
