@@ -28,7 +28,7 @@ impl LoopDevice {
         let need_clear = {
             let mut shared = dev.shared.lock();
             if shared.state == State::Bound && shared.flags & LO_FLAGS_AUTOCLEAR != 0 {
-                shared.state = State::Rundown;
+                dev.set_state(&mut shared, State::Rundown);
             }
             shared.state == State::Rundown
         };
@@ -96,7 +96,7 @@ impl LoopDevice {
         {
             let mut shared = self.shared.lock();
             shared.flags = 0;
-            shared.state = State::Unbound;
+            self.set_state(&mut shared, State::Unbound);
         }
         // Puts the file (deferred by fput), the disk and, last, the module.
         drop(b);

@@ -30,7 +30,7 @@ use crate::kernel_ext::{
     task_work::Deferred,
     workqueue::{LazyQueue, LazyQueueKind},
 };
-use core::sync::atomic::AtomicU32;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::{
     bindings::gfp_t,
     new_mutex, new_spinlock,
@@ -83,6 +83,7 @@ pub(crate) struct IoSnapshot {
 
 /// State under `lo_lock`.
 pub(crate) struct Shared {
+    /// Written only through [`LoopDevice::set_state`].
     pub(crate) state: State,
     pub(crate) flags: u32,
     pub(crate) offset: u64,
@@ -122,6 +123,12 @@ pub(crate) struct LoopDevice {
     /// `lo_lock`: state, flags, configuration, binding (leaf).
     #[pin]
     pub(crate) shared: SpinLock<Shared>,
+    /// `shared.state == State::Bound`, for `queue_rq`, which checks it
+    /// without `lo_lock` as loop.c reads `lo_state` (`data_race`): a lock
+    /// per request in the submitter's context cost more than the check
+    /// is worth, and the check is a snapshot either way.  Written only by
+    /// [`LoopDevice::set_state`], under `lo_lock`.
+    pub(crate) bound: AtomicBool,
     /// `lo_mutex`: serialises configuration changes.
     #[pin]
     pub(crate) config: Mutex<()>,
@@ -172,6 +179,7 @@ impl LoopDevice {
                     },
                     "rloop:lo_lock"
                 ),
+                bound: AtomicBool::new(false),
                 config <- new_mutex!((), "rloop:lo_mutex"),
                 wq <- LazyQueue::new(LazyQueueKind::Worker),
                 drain,
@@ -182,6 +190,18 @@ impl LoopDevice {
             }),
             GFP_KERNEL,
         )
+    }
+
+    /// Changes the state (`shared` is this device's, locked): the only
+    /// writer of `shared.state` and of `bound`.
+    pub(crate) fn set_state(&self, shared: &mut Shared, state: State) {
+        shared.state = state;
+        self.bound.store(state == State::Bound, Ordering::Release);
+    }
+
+    /// Whether the device is bound, without `lo_lock` (see `bound`).
+    pub(crate) fn is_bound(&self) -> bool {
+        self.bound.load(Ordering::Acquire)
     }
 
     /// The device number N of `loopN`.
@@ -233,7 +253,7 @@ impl LoopDevice {
         if shared.state != State::Unbound || openers > 0 {
             return Err(EBUSY);
         }
-        shared.state = State::Deleting;
+        self.set_state(&mut shared, State::Deleting);
         Ok(())
     }
 

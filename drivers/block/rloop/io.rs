@@ -5,7 +5,7 @@
 //! request's pages (with a NOWAIT attempt from `queue_rq` first), whose
 //! short completions finish on the device's completion queue.
 
-use crate::device::{Binding, IoSnapshot, LoopDevice, State, SECTOR_SHIFT};
+use crate::device::{Binding, IoSnapshot, LoopDevice, SECTOR_SHIFT};
 use crate::kernel_ext::{
     block::mq::{Op, Request, RwMode},
     errno,
@@ -37,7 +37,7 @@ impl LoopDevice {
     /// queued behind ours, forever (found by the integrity test: fio hung
     /// on an ext4 extent block read).
     pub(crate) fn queue_rq(&self, rq: ARef<Request<Self>>) -> Result {
-        if self.shared.lock().state != State::Bound {
+        if !self.is_bound() {
             return Err(EIO);
         }
         let wq = self.wq.get().ok_or(EIO)?;

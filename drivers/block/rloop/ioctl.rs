@@ -128,7 +128,7 @@ impl LoopDevice {
         }
         disk.set_capacity_and_notify(sectors);
 
-        self.shared.lock().state = State::Bound;
+        self.set_state(&mut self.shared.lock(), State::Bound);
         let partscan = lo_flags & LO_FLAGS_PARTSCAN != 0;
         if partscan {
             disk.set_suppress_part_scan(false);
@@ -213,7 +213,7 @@ impl LoopDevice {
         }
         shared.flags |= LO_FLAGS_AUTOCLEAR;
         if disk.openers() == 1 {
-            shared.state = State::Rundown;
+            self.set_state(&mut shared, State::Rundown);
         }
         Ok(0)
     }
