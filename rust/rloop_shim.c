@@ -213,6 +213,26 @@ void rloop_memalloc_noio_restore(unsigned int flags)
 }
 
 /*
+ * PF_LOCAL_THROTTLE, as loop_process_work() sets it: the worker writing
+ * the backing file is throttled by that file's dirty pages only, not by
+ * the dirty pages of the loop device it is cleaning.  Returns whether it
+ * was set, for rloop_local_throttle_restore().
+ */
+bool rloop_local_throttle_save(void)
+{
+	bool old = current->flags & PF_LOCAL_THROTTLE;
+
+	current->flags |= PF_LOCAL_THROTTLE;
+	return old;
+}
+
+void rloop_local_throttle_restore(bool old)
+{
+	if (!old)
+		current->flags &= ~PF_LOCAL_THROTTLE;
+}
+
+/*
  * Whether the current task is inside submit_bio_noacct(): bios it submits
  * now are only queued on current->bio_list, and run after the current one.
  */

@@ -40,6 +40,8 @@ void rloop_rq_zero_fill(struct request *rq);
 unsigned int rloop_memalloc_noio_save(void);
 void rloop_memalloc_noio_restore(unsigned int flags);
 bool rloop_in_bio_submission(void);
+bool rloop_local_throttle_save(void);
+void rloop_local_throttle_restore(bool old);
 gfp_t rloop_file_set_gfp_noio(struct file *file);
 void rloop_file_restore_gfp(struct file *file, gfp_t gfp);
 int rloop_sysfs_add(struct gendisk *disk,

@@ -8,6 +8,8 @@ extern "C" {
     fn rloop_memalloc_noio_save() -> kernel::ffi::c_uint;
     fn rloop_memalloc_noio_restore(flags: kernel::ffi::c_uint);
     fn rloop_in_bio_submission() -> bool;
+    fn rloop_local_throttle_save() -> bool;
+    fn rloop_local_throttle_restore(old: bool);
 }
 
 /// Whether the current task is inside `submit_bio_noacct()` (its
@@ -46,5 +48,34 @@ impl Drop for NoIoScope {
     fn drop(&mut self) {
         // SAFETY: restores what `enter` saved, on the same task (not `Send`).
         unsafe { rloop_memalloc_noio_restore(self.flags) };
+    }
+}
+
+/// While alive, the current task's writes to a file are throttled by that
+/// file's dirty pages only (`PF_LOCAL_THROTTLE`, as loop.c's
+/// `loop_process_work` sets it): a loop worker writes pages on behalf of a
+/// device whose own dirty pages it is there to clean.
+pub(crate) struct LocalThrottleScope {
+    was_set: bool,
+    // Must be dropped on the task that created it.
+    _not_send: core::marker::PhantomData<*mut ()>,
+}
+
+impl LocalThrottleScope {
+    /// Enters a local-throttle scope.
+    pub(crate) fn enter() -> Self {
+        // SAFETY: only sets a flag of the current task.
+        let was_set = unsafe { rloop_local_throttle_save() };
+        Self {
+            was_set,
+            _not_send: core::marker::PhantomData,
+        }
+    }
+}
+
+impl Drop for LocalThrottleScope {
+    fn drop(&mut self) {
+        // SAFETY: restores what `enter` saved, on the same task (not `Send`).
+        unsafe { rloop_local_throttle_restore(self.was_set) };
     }
 }

@@ -11,7 +11,7 @@ use crate::kernel_ext::{
     errno,
     fs::{File, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE},
     loop_params,
-    task::{self, NoIoScope},
+    task::{self, LocalThrottleScope, NoIoScope},
     workqueue::{OwnedQueue, WQ_MEM_RECLAIM, WQ_UNBOUND_FREEZABLE},
 };
 use core::sync::atomic::Ordering;
@@ -87,6 +87,7 @@ impl LoopDevice {
             return;
         };
         let _noio = NoIoScope::enter();
+        let _throttle = LocalThrottleScope::enter();
         if let Some(done) = rq.take_result() {
             let status = self.finish_short(&rq, &io, done);
             let _ = Request::complete(rq, status);
