@@ -12,10 +12,9 @@ use core::{
     sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering},
 };
 use kernel::{
-    bindings, build_error, c_str,
+    bindings, build_error,
     error::{from_result, VTABLE_DEFAULT_ERROR},
     prelude::*,
-    static_lock_class,
     types::{ARef, ForeignOwnable},
 };
 
@@ -181,18 +180,9 @@ impl<T: Operations> OperationsVTable<T> {
             };
             // SAFETY: the aio field is allocated and not in use.
             unsafe { AioState::init(RequestDataWrapper::aio_ptr(pdu.as_ptr())) };
-            // SAFETY: the work field is allocated and not in use; INIT_WORK
-            // with one static lock class for all request work items
-            // (`LockClassKey` is `repr(transparent)` over `lock_class_key`).
-            unsafe {
-                bindings::init_work_with_key(
-                    RequestDataWrapper::work_ptr(pdu.as_ptr()),
-                    Some(Request::<T>::work_callback),
-                    false,
-                    c_str!("(work_completion)(&rq->work)").as_char_ptr(),
-                    core::ptr::from_ref(static_lock_class!()).cast_mut().cast(),
-                )
-            };
+            // The work field stays uninitialised until `Request::queue_work`
+            // needs it: INIT_WORK is a lockdep map and a debug object, and
+            // a tag set has `queue_depth` requests, most never queued.
             Ok(0)
         })
     }

@@ -18,8 +18,9 @@ use core::{
     sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering},
 };
 use kernel::{
-    bindings, ffi,
+    bindings, c_str, ffi,
     prelude::*,
+    static_lock_class,
     types::{ARef, AlwaysRefCounted, Opaque},
     workqueue::Queue,
 };
@@ -287,11 +288,27 @@ impl<T: Operations> Request<T> {
         let pdu = this.wrapper_ref();
         let work = pdu.work.get();
         let ptr = ARef::into_raw(this);
+        // SAFETY: `work` is not pending and its last run, if any, is past
+        // the work function's use of it: the request was dispatched once,
+        // and a previous work item of it had ended it (its handler's last
+        // act) before it could be dispatched again; the workqueue does not
+        // touch a work item after calling its function.  So it may be
+        // initialised (INIT_WORK, one static lock class for all request
+        // work items; `LockClassKey` is `repr(transparent)` over
+        // `lock_class_key`) here, on first use rather than for every
+        // request of the tag set in `init_request`.
+        unsafe {
+            bindings::init_work_with_key(
+                work,
+                Some(Self::work_callback),
+                false,
+                c_str!("(work_completion)(&rq->work)").as_char_ptr(),
+                core::ptr::from_ref(static_lock_class!()).cast_mut().cast(),
+            )
+        };
         // SAFETY: `Queue` is `repr(transparent)` over `workqueue_struct`;
-        // `work` was initialised by `init_request_callback` and is not
-        // pending: the request was dispatched once and its previous work
-        // item ran (its handler ended it) before it could be dispatched
-        // again.  The `ARef` we leaked is reclaimed by `work_callback`.
+        // `work` was initialised just above and is not pending.  The `ARef`
+        // we leaked is reclaimed by `work_callback`.
         let queued = unsafe {
             bindings::queue_work_on(
                 bindings::wq_misc_consts_WORK_CPU_UNBOUND as _,
@@ -347,7 +364,8 @@ impl<T: Operations> Request<T> {
 pub(crate) struct RequestDataWrapper {
     /// `ARef`s plus one while in flight; 0 when the request is idle.
     refcount: AtomicU64,
-    /// The request's work item (see [`Request::queue_work`]).
+    /// The request's work item, initialised by each [`Request::queue_work`]
+    /// (uninitialised before the first).
     pub(crate) work: Opaque<bindings::work_struct>,
     /// The request's kiocb and its state (see [`Request::submit_aio`]).
     pub(crate) aio: AioState,
@@ -361,16 +379,6 @@ impl RequestDataWrapper {
     /// The reference count.
     pub(crate) fn refcount(&self) -> &AtomicU64 {
         &self.refcount
-    }
-
-    /// Pointer to the work item of `this`.
-    ///
-    /// # Safety
-    ///
-    /// `this` is valid for writes (possibly uninitialised).
-    pub(crate) unsafe fn work_ptr(this: *mut Self) -> *mut bindings::work_struct {
-        // SAFETY: by the safety requirements `this` is valid.
-        Opaque::raw_get(unsafe { core::ptr::addr_of!((*this).work) })
     }
 
     /// Pointer to the asynchronous-transfer state of `this`.
