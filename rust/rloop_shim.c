@@ -89,7 +89,7 @@ MODULE_PARM_DESC(force_async_clear, "Debug: clear autoclear devices asynchronous
 
 bool rloop_nowait;
 module_param_named(nowait, rloop_nowait, bool, 0444);
-MODULE_PARM_DESC(nowait, "In direct I/O mode, try each read and write from the submitting context with IOCB_NOWAIT first (default: off; read when a device is created)");
+MODULE_PARM_DESC(nowait, "In direct I/O mode, try each read with IOCB_NOWAIT from queue_rq first, unless issued inside submit_bio (default: off; read when a device is created)");
 
 int rloop_rdax_nr;
 module_param_named(rdax_nr, rloop_rdax_nr, int, 0444);
