@@ -28,8 +28,6 @@ extern "C" {
 const FMODE_WRITE: u32 = 1 << 1;
 /// `FMODE_CAN_ODIRECT`.
 const FMODE_CAN_ODIRECT: u32 = 1 << 22;
-/// `FMODE_NOWAIT`.
-const FMODE_NOWAIT: u32 = 1 << 27;
 /// `fallocate` modes (`include/uapi/linux/falloc.h`).
 pub(crate) const FALLOC_FL_KEEP_SIZE: i32 = 0x01;
 /// Deallocate the range (reads back zeroes).
@@ -151,12 +149,6 @@ impl File {
     pub(crate) fn can_direct_io(&self) -> bool {
         // SAFETY: as in `is_writable`.
         unsafe { (*self.as_raw()).f_mode & FMODE_CAN_ODIRECT != 0 }
-    }
-
-    /// Whether the file honours `IOCB_NOWAIT` (`FMODE_NOWAIT`).
-    pub(crate) fn can_nowait(&self) -> bool {
-        // SAFETY: as in `is_writable`.
-        unsafe { (*self.as_raw()).f_mode & FMODE_NOWAIT != 0 }
     }
 
     /// Whether the file supports `read_iter`, `write_iter`, `fsync`.

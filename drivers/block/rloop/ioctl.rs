@@ -3,7 +3,7 @@
 //! The device ioctls: binding, status, capacity, block size (the
 //! `LOOP_*` ioctls of lo_ioctl() and lo_compat_ioctl()).
 
-use crate::device::{loop_size, Binding, LoopDevice, State};
+use crate::device::{loop_size, Binding, Lifecycle, LoopDevice, State};
 use crate::kernel_ext::{
     block::{
         mq::{queue_data_of_file, DiskRef},
@@ -74,6 +74,12 @@ impl LoopDevice {
         self.wq.get_or_create(|| {
             OwnedQueue::new(format_args!("loop{}", number), WQ_UNBOUND_FREEZABLE)
         })?;
+        // rloop stays loaded while bound (loop.c's `__module_get`); taken
+        // before the disk changes, so that its failure changes nothing.
+        let lifecycle = Lifecycle {
+            disk: disk.to_aref(),
+            module: ModuleRef::get()?,
+        };
 
         disk.set_limits(&Self::limits(
             &file,
@@ -98,8 +104,6 @@ impl LoopDevice {
                 read_only,
                 has_fsync,
                 old_gfp,
-                disk: disk.to_aref(),
-                _module: ModuleRef::get(),
             },
             GFP_KERNEL,
         ) {
@@ -116,6 +120,7 @@ impl LoopDevice {
         {
             let mut shared = self.shared.lock();
             shared.binding = Some(binding);
+            shared.lifecycle = Some(lifecycle);
             shared.flags = lo_flags;
             shared.offset = info.lo_offset;
             shared.sizelimit = info.lo_sizelimit;
@@ -179,8 +184,6 @@ impl LoopDevice {
                 read_only: old.read_only,
                 has_fsync,
                 old_gfp,
-                disk: disk.to_aref(),
-                _module: ModuleRef::get(),
             },
             GFP_KERNEL,
         )?;
@@ -193,7 +196,7 @@ impl LoopDevice {
         }
         drop(config);
         drop(validate);
-        // Puts the old file (and our references) outside every lock.
+        // Puts the old file outside every lock.
         drop(old);
         if flags & LO_FLAGS_PARTSCAN != 0 {
             self.rescan(disk);
@@ -219,7 +222,7 @@ impl LoopDevice {
     }
 
     /// `LOOP_SET_CAPACITY` (loop_set_capacity()): re-reads the backing size.
-    pub(crate) fn set_capacity(&self) -> Result<i32> {
+    pub(crate) fn set_capacity(&self, disk: &DiskRef) -> Result<i32> {
         let _config = self.config.lock();
         let (offset, sizelimit, b) = {
             let shared = self.shared.lock();
@@ -228,8 +231,7 @@ impl LoopDevice {
                 _ => return Err(ENXIO),
             }
         };
-        b.disk
-            .set_capacity_and_notify(loop_size(offset, sizelimit, &b.file));
+        disk.set_capacity_and_notify(loop_size(offset, sizelimit, &b.file));
         Ok(0)
     }
 
@@ -374,7 +376,7 @@ impl LoopDevice {
                 if !writable_or_admin() {
                     return Err(EPERM);
                 }
-                self.set_capacity()
+                self.set_capacity(disk)
             }
             LOOP_SET_DIRECT_IO => {
                 if !writable_or_admin() {
