@@ -76,6 +76,16 @@ brd_fs() {
 	on_exit "umount '$dir'"
 }
 
+# lockdep_deps CLASS: the forward dependencies lockdep recorded for the lock
+# class named CLASS (its "->" lines in /proc/lockdep), one per line, sorted.
+lockdep_deps() {
+	awk -v c=": $1" '
+		/^[0-9a-f]+ / { inblock = (substr($0, length($0) - length(c) + 1) == c); next }
+		/^$/ { inblock = 0; next }
+		inblock && /->/ { sub(/^ *-> \[[0-9a-f]+\] /, ""); print }
+	' /proc/lockdep | sort -u
+}
+
 # Scratch directory, removed at exit.
 scratch() {
 	SCRATCH=$(mktemp -d /tmp/rloop-test.XXXXXX)

@@ -108,11 +108,7 @@ for i in $(seq 6); do
 	ctl 0x4C81 "$n" >/dev/null || fail "LOOP_CTL_REMOVE $n" # LOOP_CTL_REMOVE
 done
 grep -Eq '^ *debug_locks: +1$' /proc/lockdep_stats || fail "lockdep is off"
-deps=$(awk '
-	/^[0-9a-f]+ / { inblock = ($0 ~ /: rloop:loop_ctl_mutex$/); next }
-	/^$/ { inblock = 0; next }
-	inblock && /->/ { sub(/^ *-> \[[0-9a-f]+\] /, ""); print }
-' /proc/lockdep | sort -u)
+deps=$(lockdep_deps rloop:loop_ctl_mutex)
 grep -q 'rloop:loop_ctl_mutex' /proc/lockdep || fail "rloop:loop_ctl_mutex unknown to lockdep"
 echo "  loop_ctl_mutex forward dependencies: $(echo "$deps" | tr '\n' ' ')"
 bad=$(echo "$deps" | grep -E '\(wq_completion\)loop' || true)

@@ -33,11 +33,7 @@ done
 python3 "$RLOOP_REPO/tools/vm/lib/loopctl.py" control >/dev/null
 udevadm settle --timeout=30
 
-deps=$(awk '
-	/^[0-9a-f]+ / { inblock = ($0 ~ /: &disk->open_mutex$/); next }
-	/^$/ { inblock = 0; next }
-	inblock && /->/ { sub(/^ *-> \[[0-9a-f]+\] /, ""); print }
-' /proc/lockdep | sort -u)
+deps=$(lockdep_deps '&disk->open_mutex')
 grep -q 'rloop:lo_mutex' /proc/lockdep || fail "rloop:lo_mutex unknown to lockdep: nothing exercised?"
 echo "  open_mutex forward dependencies: $(echo "$deps" | tr '\n' ' ')"
 bad=$(echo "$deps" | grep -E 'rloop:lo_mutex|rloop:wq_init|\(wq_completion\)loop[0-9]' || true)
