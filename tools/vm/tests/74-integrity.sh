@@ -10,11 +10,12 @@
 #                     the module's NOWAIT fast path on (nowait=1)
 #   offset            buffered, with a 1 MiB offset and a size limit, once
 #                     with O_DIRECT and once through the device's page cache
-#   mem-direct/-buffered  a memory-backed disk rdax0
-#   dax-refused       a file on xfs mounted -o dax=always on rdax0: DAX is
-#                     refused on rdax (Documentation/design.rst), so xfs
-#                     falls back to the page cache; this checks that path,
-#                     not DAX
+#   mem-direct/-buffered  a memory-backed disk rdax0 of RAM pages
+#                     (rdax_pool=off)
+#   dax-refused       a file on xfs mounted -o dax=always on that rdax0:
+#                     a RAM rdax disk is no DAX device (Documentation/
+#                     design.rst), so xfs falls back to the page cache;
+#                     this checks that path (DAX on the pool: the dax test)
 # Fails on any fio error or mismatch; prints the MiB verified.
 scratch
 mib=${RLOOP_VERIFY_MIB:-32}
@@ -24,7 +25,7 @@ rdax_mib=$((2 * mib + 64))
 ((rdax_mib >= 320)) || rdax_mib=320 # mkfs.xfs wants 300 MB
 # nowait=1: the direct modes also take the NOWAIT path from queue_rq
 # (which hung here once: see io.rs, queue_rq).
-load_rloop nowait=1 rdax_nr=1 rdax_size=$((rdax_mib * 1024))
+load_rloop nowait=1 rdax_nr=1 rdax_size=$((rdax_mib * 1024)) rdax_pool=off
 on_exit 'unload_loop'
 on_exit 'losetup -D'
 on_exit "umount $SCRATCH/d"
