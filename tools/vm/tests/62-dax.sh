@@ -18,7 +18,10 @@
 #               intact, also after umount/remount; block I/O and DAX see the
 #               same bytes; rmmod refused while mounted
 #   reload      rmmod + modprobe: the pool is claimed again, and what the
-#               last load wrote is not visible (units are zeroed on first use)
+#               last load wrote is not visible (units are zeroed on first
+#               use): block reads, and a file on ext4 DAX whose 2 MiB
+#               pieces 8 processes write-fault at once (racing to make the
+#               same units ready over the old bytes)
 #   xfs         mkfs defaults (reflink on) with data aligned to 2 MiB,
 #               dax=always: PMD faults counted (fs_dax:dax_pmd_fault_done
 #               NOPAGE) on a 2 MiB extent-size file; cp --reflink + write
@@ -78,6 +81,7 @@ bad() {
 	udevadm settle --timeout=30
 	dmesg | grep -q -- "$pattern" || { dmesg | tail -20 >&2; fail "$name: no '$pattern' in the log"; }
 	assert_eq "$name: rdax0 queue/dax" "$(queue_dax rdax0)" 0
+	! grep -q 'rloop rdax pool' /proc/iomem || fail "$name: the pool stays claimed with no disk on it"
 	head -c 1M /dev/urandom >blob
 	dd if=blob of=/dev/rdax0 bs=1M oflag=direct status=none
 	cmp -n 1M blob /dev/rdax0 || fail "$name: rdax0 does not read back what was written"
@@ -100,6 +104,7 @@ dmesg | grep -q 'rdax: pool ' || { dmesg | tail -20 >&2; fail "rdax did not take
 dmesg | grep -E 'rdax(: pool|[01]: )' | sed 's/^/  log: /'
 assert_eq "rdax0 queue/dax" "$(queue_dax rdax0)" 1
 assert_eq "rdax1 queue/dax" "$(queue_dax rdax1)" 1
+grep -q "^ *$pool_start-.* : rloop rdax pool" /proc/iomem || fail "/proc/iomem shows no 'rloop rdax pool' at $pool_start"
 cmp -n 192M /dev/rdax0 /dev/zero || fail "a fresh rdax0 does not read as zeroes"
 # R17 on fresh units: 8 O_DIRECT writers, each its own sector of every page
 # of the first 16 MiB of rdax1, racing to make the same units ready.
@@ -144,14 +149,17 @@ r18() {
 	budget_note "$pages" "$cycles" "R18 $2 pages on $1" >&2
 	echo "$pages"
 }
-r18_all() { # DIR: the three runs; prints the pages of each
+# r18_all DIR S1 S2 S3: the three runs, with time slices 1/S1, 1/S2, 1/S3
+# of what is left (seven runs share the test's budget: three here, one on
+# xfs, three on pmem); prints the pages of each.
+r18_all() {
 	local a b c
-	a=$(r18 "$1" two 2 0 6)
-	b=$(r18 "$1" mixed 4 1 3)
-	c=$(r18 "$1" eight 8 0 2)
+	a=$(r18 "$1" two 2 0 "$2")
+	b=$(r18 "$1" mixed 4 1 "$3")
+	c=$(r18 "$1" eight 8 0 "$4")
 	echo "$a $b $c"
 }
-pages=$(r18_all /mnt/d)
+pages=$(r18_all /mnt/d 7 6 5)
 statx_dax /mnt/d/r18-two-0 || fail "R18 file has no STATX_ATTR_DAX"
 sums=$(cd /mnt/d && sha256sum r18-*)
 if rmmod loop 2>/dev/null; then fail "rmmod succeeded with ext4 mounted on rdax0"; fi
@@ -192,8 +200,51 @@ load_rloop rdax_nr=2 rdax_size=196608
 udevadm settle --timeout=30
 assert_eq "rdax1 queue/dax after reload" "$(queue_dax rdax1)" 1
 cmp -n 8M /dev/rdax1 /dev/zero || fail "after rmmod/modprobe rdax1 shows the last load's data"
+# rdax1's memory still holds the last load's bytes.  8 processes at once
+# write-fault their own page of each 2 MiB piece of a sparse file on ext4
+# DAX, racing to make the same units ready; the file must then be zeroes
+# except for their bytes.
+mkfs.ext4 -qF -b 4096 /dev/rdax1
+mount -o dax=always /dev/rdax1 /mnt/d
+python3 - /mnt/d/race 16 <<'PY' || fail "units raced by 8 faulting processes hold wrong bytes"
+import mmap, os, sys
+UNIT, NPROC = 2 << 20, 8
+path, units = sys.argv[1], int(sys.argv[2])
+fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+os.ftruncate(fd, units * UNIT)
+def val(u, p):
+    return (u * 7 + p) % 255 + 1
+def where(p):
+    return p * (UNIT // NPROC) + 123
+for u in range(units):
+    pids = []
+    for p in range(NPROC):
+        pid = os.fork()
+        if pid == 0:
+            m = mmap.mmap(fd, UNIT, mmap.MAP_SHARED, offset=u * UNIT)
+            m[where(p)] = val(u, p)
+            m.flush()
+            os._exit(0)
+        pids.append(pid)
+    for pid in pids:
+        _, st = os.waitpid(pid, 0)
+        if st != 0:
+            sys.exit("a faulting process failed")
+bad = 0
+for u in range(units):
+    want = bytearray(UNIT)
+    for p in range(NPROC):
+        want[where(p)] = val(u, p)
+    got = os.pread(fd, UNIT, u * UNIT)
+    if got != bytes(want):
+        bad += 1
+print(f"  {units} units x {NPROC} racing faulting processes over old pool bytes: {bad} wrong")
+sys.exit(1 if bad else 0)
+PY
+umount /mnt/d
 unload_loop
-echo "  reload: pool claimed again; a fresh disk reads as zeroes (the last load's bytes are never shown)"
+! grep -q 'rloop rdax pool' /proc/iomem || fail "the pool is still claimed after rmmod"
+echo "  reload: pool claimed again; a fresh disk reads as zeroes (the last load's bytes are never shown), also through DAX faults racing on fresh units; released at rmmod"
 
 # --- xfs (reflink on), one 320 MiB disk: PMD faults, reflink + unshare.
 load_rloop rdax_nr=1 rdax_size=327680
@@ -258,7 +309,7 @@ for off in range(0, 4 << 20, 65536):
     a[off + 100:off + 104] = b"CoW!"
 sys.exit(0 if open(sys.argv[1], "rb").read() == bytes(a) else 1)
 PY
-x_pages=$(r18 /mnt/d two 2 0 2)
+x_pages=$(r18 /mnt/d two 2 0 4)
 umount /mnt/d
 mount -o dax=always /dev/rdax0 /mnt/d
 cmp orig.bin /mnt/d/orig || fail "reflink source changed after remount"
@@ -269,6 +320,6 @@ echo "  xfs reflink: cp --reflink, CoW through a DAX mapping, funshare: data ver
 # --- the control: the same R18 workload on ext4 on pmem.
 mkfs.ext4 -qF -b 4096 "/dev/$ctl_disk"
 mount -o dax=always "/dev/$ctl_disk" /mnt/p || fail "cannot mount $ctl_disk with dax=always"
-pages=$(r18_all /mnt/p)
+pages=$(r18_all /mnt/p 3 2 1)
 umount /mnt/p
 echo "  control: R18 on ext4 DAX on $ctl_disk: $pages pages, every byte intact"
