@@ -7,6 +7,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
+#include <linux/dax.h>
 #include <linux/pagemap.h>
 #include <linux/sched/mm.h>
 #include <linux/statfs.h>
@@ -18,6 +19,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/pfn_t.h>
 
 #include "rloop_shim.h"
 
@@ -104,6 +106,10 @@ MODULE_PARM_DESC(rdax_nr, "Memory-backed disks rdax0.. to create at load (defaul
 unsigned long rloop_rdax_size = 16384;
 module_param_named(rdax_size, rloop_rdax_size, ulong, 0444);
 MODULE_PARM_DESC(rdax_size, "Size of each memory-backed disk in KiB (default: 16384)");
+
+char *rloop_rdax_pool = "auto";
+module_param_named(rdax_pool, rloop_rdax_pool, charp, 0444);
+MODULE_PARM_DESC(rdax_pool, "Memory for DAX-capable rdax disks: auto (an unclaimed legacy persistent memory range, memmap=nn!ss), off (RAM pages, no DAX), or the physical start address of such a range (default: auto)");
 
 bool rloop_fail_dio_wq;
 module_param_named(fail_dio_wq, rloop_fail_dio_wq, bool, 0644);
@@ -433,4 +439,61 @@ void rloop_xa_lock(struct xarray *xa)
 void rloop_xa_unlock(struct xarray *xa)
 {
 	xa_unlock(xa);
+}
+
+/*
+ * DAX on rdax disks (rust/kernel_ext/dax.rs).  struct dax_operations is
+ * C-only (dax.h is not in 6.12's bindings), so the table lives here and
+ * forwards to Rust with the device's private data; pfn_t and
+ * phys_to_pfn_t() are C-only too.  The pfns are devmap pfns of the
+ * driver's ZONE_DEVICE pool (PFN_DEV | PFN_MAP, as pmem's with pages).
+ */
+long rloop_dax_direct_access_rs(void *private, pgoff_t pgoff, long nr_pages,
+				bool recovery, void **kaddr, u64 *phys);
+int rloop_dax_zero_page_range_rs(void *private, pgoff_t pgoff, size_t nr_pages);
+size_t rloop_dax_recovery_write_rs(void *private, pgoff_t pgoff, void *addr,
+				   size_t bytes, struct iov_iter *iter);
+
+static long rloop_dax_direct_access(struct dax_device *dax_dev, pgoff_t pgoff,
+				    long nr_pages, enum dax_access_mode mode,
+				    void **kaddr, pfn_t *pfn)
+{
+	void *addr = NULL;
+	u64 phys = 0;
+	long ret;
+
+	ret = rloop_dax_direct_access_rs(dax_get_private(dax_dev), pgoff, nr_pages,
+					 mode == DAX_RECOVERY_WRITE, &addr, &phys);
+	if (ret <= 0)
+		return ret;
+	if (kaddr)
+		*kaddr = addr;
+	if (pfn)
+		*pfn = phys_to_pfn_t(phys, PFN_DEV | PFN_MAP);
+	return ret;
+}
+
+static int rloop_dax_zero_page_range(struct dax_device *dax_dev, pgoff_t pgoff,
+				     size_t nr_pages)
+{
+	return rloop_dax_zero_page_range_rs(dax_get_private(dax_dev), pgoff, nr_pages);
+}
+
+static size_t rloop_dax_recovery_write(struct dax_device *dax_dev, pgoff_t pgoff,
+				       void *addr, size_t bytes, struct iov_iter *iter)
+{
+	return rloop_dax_recovery_write_rs(dax_get_private(dax_dev), pgoff, addr,
+					   bytes, iter);
+}
+
+static const struct dax_operations rloop_dax_ops = {
+	.direct_access		= rloop_dax_direct_access,
+	.zero_page_range	= rloop_dax_zero_page_range,
+	.recovery_write		= rloop_dax_recovery_write,
+};
+
+/* alloc_dax() with the table above; an ERR_PTR on failure. */
+struct dax_device *rloop_alloc_dax(void *private)
+{
+	return alloc_dax(private, &rloop_dax_ops);
 }

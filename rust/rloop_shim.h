@@ -9,6 +9,7 @@
 #include <linux/types.h>
 
 struct bio_vec;
+struct dax_device;
 struct file;
 struct gendisk;
 struct iov_iter;
@@ -27,6 +28,7 @@ extern unsigned int rloop_debug_delay_ms;
 extern bool rloop_fail_dio_wq;
 extern int rloop_rdax_nr;
 extern unsigned long rloop_rdax_size;
+extern char *rloop_rdax_pool;
 
 int rloop_ctl_register(long (*ioctl)(void *ctx, unsigned int cmd, unsigned long arg),
 		       void *ctx);
@@ -60,5 +62,6 @@ void rloop_disk_set_uevent_suppress(struct gendisk *disk, bool on);
 void rloop_xa_init(struct xarray *xa);
 void rloop_xa_lock(struct xarray *xa);
 void rloop_xa_unlock(struct xarray *xa);
+struct dax_device *rloop_alloc_dax(void *private);
 
 #endif /* RLOOP_SHIM_H */

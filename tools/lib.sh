@@ -10,6 +10,13 @@ fi
 
 rloop_cache() { echo "${RLOOP_CACHE:-$HOME/.cache/rloop}"; }
 
+# The guest suite's extra kernel command line (tools/check, tools/stress):
+# two legacy persistent-memory ranges (memmap=nn!ss, e820 type 12) in the
+# 3 GiB q35 guest's low RAM (0x100000-0x7ffdffff), 2 MiB aligned: the first
+# (0x40000000, 512 MiB) for rdax's DAX pool, the second (0x60000000,
+# 256 MiB) for pmem, the DAX control (tools/vm/tests/62-dax.sh).
+RLOOP_SUITE_APPEND='memmap=512M!1G memmap=256M!1536M'
+
 # Where tools/util-linux-tests puts util-linux's own test suite: one directory
 # per installed util-linux version, so the tests always match the binaries.
 rloop_util_linux_dir() {

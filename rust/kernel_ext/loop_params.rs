@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The loop module parameters (`max_loop`, `max_part`, `hw_queue_depth`),
-//! and rloop's own (the debug knobs `force_async_clear`, `fail_dio_wq` and
+//! and rloop's own (the memory-backed disks' `rdax_nr`, `rdax_size` and
+//! `rdax_pool`, and the debug knobs `force_async_clear`, `fail_dio_wq` and
 //! `debug_delay_ms`).
 //!
 //! 6.12's `module!` cannot declare parameters, so `rloop_shim.c` does, with
@@ -19,6 +20,7 @@ extern "C" {
     static rloop_fail_dio_wq: bool;
     static rloop_rdax_nr: kernel::ffi::c_int;
     static rloop_rdax_size: kernel::ffi::c_ulong;
+    static rloop_rdax_pool: *const kernel::ffi::c_char;
 }
 
 /// `max_loop`: devices to create at load (default 8), and with
@@ -89,4 +91,15 @@ pub(crate) fn rdax_nr() -> i32 {
 pub(crate) fn rdax_size_kib() -> u64 {
     // SAFETY: as for `max_loop`.
     unsafe { rloop_rdax_size as u64 }
+}
+
+/// `rdax_pool`: where DAX-capable rdax disks get their memory (`auto`,
+/// `off`, or a physical address); `None` if unset (a null `charp`).
+pub(crate) fn rdax_pool() -> Option<&'static kernel::str::CStr> {
+    // SAFETY: as for `max_loop`: a `charp` parameter, set before
+    // `init_module` and read-only afterwards.
+    let p = unsafe { rloop_rdax_pool };
+    // SAFETY: a non-null `charp` is a NUL-terminated string owned by the
+    // module's parameter code until the module is unloaded.
+    (!p.is_null()).then(|| unsafe { kernel::str::CStr::from_char_ptr(p) })
 }

@@ -9,11 +9,14 @@
 
 pub(crate) mod block;
 pub(crate) mod cred;
+pub(crate) mod dax;
+pub(crate) mod delay;
 pub(crate) mod errno;
 pub(crate) mod fs;
 pub(crate) mod iov;
 pub(crate) mod loop_params;
 pub(crate) mod loop_uapi;
+pub(crate) mod memremap;
 pub(crate) mod miscdevice;
 pub(crate) mod module;
 pub(crate) mod page;

@@ -13,19 +13,28 @@
 //! write-zeroes write zeroes into the pages that exist (a data write like
 //! any other) and never free one, so a page that a DAX mapping may hold
 //! is never freed while the disk lives; flush has nothing to do.
+//!
+//! When the module found a ZONE_DEVICE pool ([`crate::pool`]), a disk is
+//! instead a contiguous [`Slice`] of it, and a DAX device: the slice's
+//! allocation path (zero each 2 MiB unit once, on first use) serves
+//! requests, `direct_access` and `zero_page_range` alike.
 
 use crate::kernel_ext::{
     block::mq::{
         self, flags, Dispatch, GenDisk, GenDiskBuilder, Job, Limits, Op, Operations, OwnedRequest,
         TagSet,
     },
+    dax::{self, Access, AccessMode, DaxDevice},
+    errno::eopnotsupp,
+    iov::IovIterSource,
     page::{PageRef, ZeroedPage, PAGE_SIZE},
     task::NoIoScope,
     workqueue::{OwnedQueue, WQ_MEM_RECLAIM, WQ_UNBOUND_FREEZABLE},
     xarray::XArray,
 };
+use crate::pool::{Pool, Slice};
 use kernel::{
-    bindings,
+    bindings, ffi,
     prelude::*,
     sync::{Arc, ArcBorrow},
 };
@@ -40,9 +49,12 @@ const PAGE_SECTORS_SHIFT: u32 = PAGE_SIZE.trailing_zeros() - SECTOR_SHIFT;
 pub(crate) struct MemDisk {
     /// Size in sectors.
     sectors: u64,
-    /// The pages written so far, by page index.
+    /// The pages written so far, by page index (RAM disks).
     #[pin]
     pages: XArray<ZeroedPage>,
+    /// The disk's slice of the pool, if it has one (then `pages` stays
+    /// empty).
+    slice: Option<Slice>,
     /// Where a request goes when it must sleep to allocate (`rdaxN`,
     /// `WQ_MEM_RECLAIM`: it is on the writeback path).
     wq: OwnedQueue,
@@ -78,12 +90,30 @@ impl Alloc {
 }
 
 impl MemDisk {
-    /// Creates and adds `rdaxN` with `kib` KiB.
-    pub(crate) fn create(number: u32, kib: u64) -> Result<GenDisk<Self>> {
+    /// Creates and adds `rdaxN` with `kib` KiB: a slice of `pool` and a
+    /// DAX device if there is one and the disk fits, else RAM pages.
+    pub(crate) fn create(number: u32, kib: u64, pool: Option<&Arc<Pool>>) -> Result<RdaxDisk> {
         let sectors = kib.checked_mul(2).ok_or(EINVAL)?;
         if sectors == 0 {
             return Err(EINVAL);
         }
+        let slice = match pool {
+            Some(pool) => {
+                let bytes = kib.checked_mul(1024).ok_or(EINVAL)?;
+                let slice = pool.carve(bytes)?;
+                if slice.is_none() {
+                    pr_warn!(
+                        "rdax{}: {} KiB does not fit in the pool ({} KiB left of {} KiB); RAM pages, no DAX\n",
+                        number,
+                        kib,
+                        pool.available() >> 10,
+                        pool.size() >> 10
+                    );
+                }
+                slice
+            }
+            None => None,
+        };
         let wq = OwnedQueue::new(
             format_args!("rdax{}", number),
             WQ_UNBOUND_FREEZABLE | WQ_MEM_RECLAIM,
@@ -92,6 +122,7 @@ impl MemDisk {
             pin_init!(MemDisk {
                 sectors,
                 pages <- XArray::new(),
+                slice,
                 wq,
             }),
             GFP_KERNEL,
@@ -106,7 +137,7 @@ impl MemDisk {
         let disk = GenDiskBuilder::new().devt(0, 0, 0).build(
             format_args!("rdax{}", number),
             tagset,
-            dev,
+            dev.clone(),
         )?;
         disk.set_limits(&Limits {
             block_size: 512,
@@ -116,7 +147,22 @@ impl MemDisk {
             discard_granularity: PAGE_SIZE as u32,
         })?;
         disk.set_capacity_and_notify(sectors);
-        Ok(disk)
+        let mut rdax = RdaxDisk { dax: None, disk };
+        if let Some(slice) = &dev.slice {
+            // As pmem_attach_disk(): the dax device is the disk's DAX host,
+            // then the queue says DAX.  On error `rdax` drops and undoes.
+            rdax.dax = Some(DaxDevice::new(dev.clone(), &rdax.disk)?);
+            rdax.disk.set_dax(true)?;
+            let r = slice.phys_range();
+            pr_info!(
+                "rdax{}: {} KiB at {:#x}-{:#x} of the pool, DAX\n",
+                number,
+                kib,
+                r.start,
+                r.end
+            );
+        }
+        Ok(rdax)
     }
 
     /// The page at `index`, allocating (zeroed) and publishing it if absent.
@@ -142,6 +188,9 @@ impl MemDisk {
             .ok_or(EIO)?;
         let mut pos = start << SECTOR_SHIFT;
         let end = end << SECTOR_SHIFT;
+        if let Some(slice) = &self.slice {
+            return Self::do_slice_request(slice, rq, alloc, pos, end);
+        }
         match rq.op() {
             Op::Read => {
                 let mut iter = rq
@@ -187,6 +236,86 @@ impl MemDisk {
             Op::Flush => Ok(()),
             Op::Other(_) => Err(EIO),
         }
+    }
+}
+
+impl MemDisk {
+    /// Serves one request of a disk on the pool: `[pos, end)` in bytes,
+    /// inside the disk.
+    fn do_slice_request(
+        slice: &Slice,
+        rq: &mq::Request<Self>,
+        alloc: Alloc,
+        pos: u64,
+        end: u64,
+    ) -> Result {
+        let pos = usize::try_from(pos).map_err(|_| EIO)?;
+        let len = usize::try_from(end - pos as u64).map_err(|_| EIO)?;
+        match rq.op() {
+            Op::Read => {
+                let mut iter = rq
+                    .iov_dest(alloc == Alloc::Sleep)
+                    .map_err(|e| alloc.retry(e))?;
+                if slice.read(pos, len, &mut iter) != len {
+                    return Err(EIO);
+                }
+                Ok(())
+            }
+            Op::Write => {
+                let mut iter = rq
+                    .iov_source(alloc == Alloc::Sleep)
+                    .map_err(|e| alloc.retry(e))?;
+                slice.write(pos, len, &mut iter, alloc == Alloc::Sleep)
+            }
+            Op::Discard | Op::WriteZeroes => slice.write_zeroes(pos, len),
+            Op::Flush => Ok(()),
+            Op::Other(_) => Err(EIO),
+        }
+    }
+}
+
+/// A memory-backed disk and, on the pool, its DAX device, which goes
+/// first (as pmem_release_disk(): `dax_remove_host`, `kill_dax`,
+/// `put_dax`, then the disk is deleted).
+pub(crate) struct RdaxDisk {
+    dax: Option<DaxDevice<MemDisk>>,
+    disk: GenDisk<MemDisk>,
+}
+
+impl Drop for RdaxDisk {
+    fn drop(&mut self) {
+        drop(self.dax.take());
+        // `disk` drops next: `del_gendisk` and `put_disk`.
+    }
+}
+
+/// DAX on a disk of the pool; a RAM disk has no dax device, so these are
+/// never called for one (they fail if they are).
+impl dax::Operations for MemDisk {
+    fn direct_access(&self, pgoff: usize, nr_pages: usize, mode: AccessMode) -> Result<Access> {
+        self.slice
+            .as_ref()
+            .ok_or_else(eopnotsupp)?
+            .direct_access(pgoff, nr_pages, mode)
+    }
+
+    fn zero_page_range(&self, pgoff: usize, nr_pages: usize) -> Result {
+        self.slice
+            .as_ref()
+            .ok_or_else(eopnotsupp)?
+            .zero_pages(pgoff, nr_pages)
+    }
+
+    fn recovery_write(
+        &self,
+        pgoff: usize,
+        addr: *mut ffi::c_void,
+        bytes: usize,
+        iter: &mut IovIterSource<'_>,
+    ) -> usize {
+        self.slice
+            .as_ref()
+            .map_or(0, |s| s.recovery_write(pgoff, addr, bytes, iter))
     }
 }
 

@@ -35,15 +35,16 @@ mod ioctl;
 #[deny(unsafe_code)]
 mod mem;
 #[deny(unsafe_code)]
+mod pool;
+#[deny(unsafe_code)]
 mod sysfs;
 
 use control::{LoopControl, Registry};
-use kernel_ext::block::mq::GenDisk;
 use kernel_ext::workqueue::{GlobalQueue, GlobalQueueGuard, WQ_UNBOUND_FREEZABLE};
 use kernel_ext::{
     block::MajorRegistration, loop_params, loop_uapi, miscdevice::MiscDeviceRegistration,
 };
-use mem::MemDisk;
+use mem::{MemDisk, RdaxDisk};
 
 /// `LOOP_MAJOR` from `include/uapi/linux/major.h`.
 const LOOP_MAJOR: u32 = 7;
@@ -69,8 +70,9 @@ struct RLoop {
     rundown_wq: Option<GlobalQueueGuard>,
     major: Option<MajorRegistration<Registry>>,
     control: Option<MiscDeviceRegistration<LoopControl>>,
-    /// The memory-backed disks `rdaxN`.
-    mem_disks: KVec<GenDisk<MemDisk>>,
+    /// The memory-backed disks `rdaxN` (each holds its slice of the DAX
+    /// pool, if any: the pool goes with the last of them).
+    mem_disks: KVec<RdaxDisk>,
 }
 
 impl kernel::Module for RLoop {
@@ -108,10 +110,17 @@ impl kernel::Module for RLoop {
             let _ = registry.add(i);
         }
         // Memory-backed disks (rdax_nr, rdax_size): all or nothing.
+        // On the ZONE_DEVICE pool when there is one (rdax_pool), else RAM.
         let mut mem_disks = KVec::new();
         let kib = loop_params::rdax_size_kib();
-        for i in 0..loop_params::rdax_nr().max(0) {
-            match MemDisk::create(i as u32, kib) {
+        let nr = loop_params::rdax_nr().max(0);
+        let pool = if nr > 0 {
+            pool::Pool::setup(loop_params::rdax_pool())
+        } else {
+            None
+        };
+        for i in 0..nr {
+            match MemDisk::create(i as u32, kib, pool.as_ref()) {
                 Ok(d) => mem_disks.push(d, GFP_KERNEL)?,
                 Err(e) => {
                     pr_err!("cannot create rdax{} ({} KiB): {:?}\n", i, kib, e);

@@ -5,12 +5,13 @@
 # own sector of every 4 KiB page (O_DIRECT), so they race to allocate the
 # same pages; every sector must then hold its writer's pattern, none may
 # read back as zeroes.  RLOOP_MEM_CYCLES fresh disks (default 2; `make
-# stress` 100), and the same test once on brd as the control.
+# stress` 100), and the same test once on brd as the control.  These are
+# RAM disks (rdax_pool=off): disks on the DAX pool are the dax test's.
 scratch
 cycles=${RLOOP_MEM_CYCLES:-2}
 mkdir -p /mnt/m
 on_exit 'umount /mnt/m; rmmod brd'
-load_rloop rdax_nr=2 rdax_size=65536
+load_rloop rdax_nr=2 rdax_size=65536 rdax_pool=off
 on_exit 'rmmod loop'
 udevadm settle --timeout=30
 [[ -b /dev/rdax0 && -b /dev/rdax1 ]] || fail "no /dev/rdax0 and /dev/rdax1"
@@ -47,7 +48,7 @@ for i in $(seq "$cycles"); do
 	done_cycles=$i
 	if ((i > 1)); then
 		unload_loop
-		load_rloop rdax_nr=2 rdax_size=65536
+		load_rloop rdax_nr=2 rdax_size=65536 rdax_pool=off
 		udevadm settle --timeout=30
 	fi
 	read -r bad zero < <(r17 /dev/rdax0)

@@ -9,11 +9,12 @@
 #   direct            the same with direct I/O (4096-byte blocks)
 #   offset            buffered, with a 1 MiB offset and a size limit, once
 #                     with O_DIRECT and once through the device's page cache
-#   mem-direct/-buffered  a memory-backed disk rdax0
-#   dax-refused       a file on xfs mounted -o dax=always on rdax0: DAX is
-#                     refused on rdax (Documentation/design.rst), so xfs
-#                     falls back to the page cache; this checks that path,
-#                     not DAX
+#   mem-direct/-buffered  a memory-backed disk rdax0 of RAM pages
+#                     (rdax_pool=off)
+#   dax-refused       a file on xfs mounted -o dax=always on that rdax0:
+#                     a RAM rdax disk is no DAX device (Documentation/
+#                     design.rst), so xfs falls back to the page cache;
+#                     this checks that path (DAX on the pool: the dax test)
 # Fails on any fio error or mismatch; prints the MiB verified.
 scratch
 mib=${RLOOP_VERIFY_MIB:-32}
@@ -21,7 +22,7 @@ brd_fs 2097152 ext4 e
 mkdir -p d
 rdax_mib=$((2 * mib + 64))
 ((rdax_mib >= 320)) || rdax_mib=320 # mkfs.xfs wants 300 MB
-load_rloop rdax_nr=1 rdax_size=$((rdax_mib * 1024))
+load_rloop rdax_nr=1 rdax_size=$((rdax_mib * 1024)) rdax_pool=off
 on_exit 'unload_loop'
 on_exit 'losetup -D'
 on_exit "umount $SCRATCH/d"

@@ -252,6 +252,8 @@ impl Drop for UeventsSuppressed<'_> {
 
 /// `BLK_FEAT_WRITE_CACHE` (not in 6.12's bindings).
 const BLK_FEAT_WRITE_CACHE: u32 = 1 << 0;
+/// `BLK_FEAT_DAX` (not in 6.12's bindings).
+const BLK_FEAT_DAX: u32 = 1 << 8;
 
 /// A `struct gendisk` that is valid for as long as the reference lives:
 /// handed to the [`Operations`] callbacks, or held counted as
@@ -451,6 +453,19 @@ impl DiskRef {
             } else {
                 0
             };
+        })
+    }
+
+    /// Advertises DAX (`BLK_FEAT_DAX`, `queue/dax` reads 1) or stops: file
+    /// systems mounted with `-o dax` then look for the disk's dax device
+    /// (`fs_dax_get_by_bdev`, see `kernel_ext::dax`).
+    pub(crate) fn set_dax(&self, on: bool) -> Result {
+        self.update_limits(|lim| {
+            if on {
+                lim.features |= BLK_FEAT_DAX;
+            } else {
+                lim.features &= !BLK_FEAT_DAX;
+            }
         })
     }
 
