@@ -11,6 +11,10 @@
 #                   JSON/CSV and plot (QUICK=1: ~10 min; PUBLISH=1: also into
 #                   Documentation/benchmarks.*; BENCH_OUT=<dir>; BENCH_ARGS=k=v...)
 #   make kernel     only the test kernel       make setup   only the packages
+#   make install    build and install loop.ko for KDIR's kernel (default: the
+#                   running one) into updates/, depmod; INSTALL_MOD_PATH= stages
+#   make uninstall  remove it again
+#   make rust-analyzer  rust-project.json for the driver and the kernel crates
 #   make clean
 #
 # Variables: KDIR=<kernel build tree> (your own Rust-enabled kernel),
@@ -29,7 +33,7 @@ export RLOOP_STACK_IDLE_SECONDS RLOOP_STACK_CYCLES RLOOP_VERIFY_MIB STRESS_MINUT
 # and the module always use Debian's rustc 1.85 (tools/toolchain.sh).
 export PATH := $(if $(wildcard $(HOME)/.cargo/bin/cargo),$(HOME)/.cargo/bin:)$(PATH)
 
-.PHONY: all modules setup kernel run check stress bench clean inspector
+.PHONY: all modules setup kernel run check stress bench clean inspector install uninstall rust-analyzer
 
 all: modules
 
@@ -41,6 +45,17 @@ kernel: setup
 
 modules: setup
 	@tools/build-module
+
+# Not `setup`: installing on your own kernel needs only its build tree and
+# its rustc/bindgen (tools/kdir.sh checks them).
+install:
+	@tools/install
+
+uninstall:
+	@tools/install --uninstall
+
+rust-analyzer:
+	@tools/rust-analyzer
 
 inspector:
 	@cargo build --release --quiet -p lockdep-inspect

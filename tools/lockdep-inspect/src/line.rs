@@ -25,12 +25,17 @@ pub fn split_lines(bytes: &[u8]) -> Vec<String> {
 }
 
 /// Removes the kernel's per-line prefixes and returns the message text with
-/// its own leading whitespace intact:
+/// its own leading whitespace intact: an optional syslog/journal prefix
+/// (`Aug 29 09:51:01 host kernel: `, as in /var/log/kern.log and
+/// `journalctl -k`, or `2026-05-28T12:21:57.303295+00:00 host kernel: `),
 /// an optional syslog level `<4>`, an optional printk timestamp
 /// `[   12.345678]`, an optional caller id `[  T123]` / `[    C0]`
 /// (CONFIG_PRINTK_CALLER), then the single separating space.
 pub fn strip_prefix(line: &str) -> &str {
     let mut rest = line;
+    if let Some(after) = strip_syslog(rest) {
+        rest = after;
+    }
     if let Some(after) = strip_level(rest) {
         rest = after;
     }
@@ -49,6 +54,49 @@ pub fn strip_prefix(line: &str) -> &str {
         }
     }
     rest
+}
+
+/// `MMM DD HH:MM:SS HOST kernel: ` or `YYYY-MM-DDTHH:MM:SS... HOST kernel: `.
+fn strip_syslog(s: &str) -> Option<&str> {
+    let is_time = |t: &str| {
+        let hms = t.split('.').next().unwrap_or("");
+        hms.len() == 8
+            && hms.bytes().enumerate().all(|(i, b)| {
+                if i == 2 || i == 5 {
+                    b == b':'
+                } else {
+                    b.is_ascii_digit()
+                }
+            })
+    };
+    let (first, rest) = s.split_once(' ')?;
+    let rest = if first.len() == 3 && first.bytes().all(|b| b.is_ascii_alphabetic()) {
+        // "Aug 29 09:51:01" or "Aug  9 09:51:01"
+        let rest = rest.trim_start_matches(' ');
+        let (day, rest) = rest.split_once(' ')?;
+        if day.is_empty() || day.len() > 2 || !day.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let (time, rest) = rest.split_once(' ')?;
+        if !is_time(time) {
+            return None;
+        }
+        rest
+    } else {
+        // "2026-05-28T12:21:57.303295+00:00"
+        let (date, time) = first.split_once('T')?;
+        let d = date.as_bytes();
+        if d.len() != 10 || d[4] != b'-' || d[7] != b'-' || time.len() < 8 || !is_time(&time[..8]) {
+            return None;
+        }
+        rest
+    };
+    let (host, rest) = rest.split_once(' ')?;
+    if host.is_empty() {
+        return None;
+    }
+    rest.strip_prefix("kernel:")
+        .map(|r| r.strip_prefix(' ').unwrap_or(r))
 }
 
 fn strip_level(s: &str) -> Option<&str> {
@@ -396,6 +444,24 @@ mod tests {
     #[test]
     fn prefixes() {
         assert_eq!(strip_prefix("[   12.345678] foo"), "foo");
+        assert_eq!(
+            strip_prefix("Aug 29 09:51:01 blizard kernel: Oops: 0002"),
+            "Oops: 0002"
+        );
+        assert_eq!(
+            strip_prefix("May  7 18:48:11 pi kernel: [ 6141.921740] INFO: task x:5 blocked"),
+            "INFO: task x:5 blocked"
+        );
+        assert_eq!(
+            strip_prefix("2026-05-28T12:21:57.303295+00:00 vm-1 kernel:  ret_from_fork+0x44/0x70"),
+            " ret_from_fork+0x44/0x70"
+        );
+        // not a syslog prefix: left alone
+        assert_eq!(
+            strip_prefix("Aug 29 is when kernel: happened"),
+            "Aug 29 is when kernel: happened"
+        );
+        assert_eq!(strip_prefix("sshd[12]: kernel: x"), "sshd[12]: kernel: x");
         assert_eq!(
             strip_prefix("[   12.345678]  dump_stack+0x1/0x2"),
             " dump_stack+0x1/0x2"

@@ -6,15 +6,18 @@ use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage: lockdep-inspect [--json] [--lockdep-stats FILE] LOG...
+       dmesg | lockdep-inspect -
 
-Reads Linux kernel console logs (LOG, or - for stdin) and reports every
-lockdep/debug finding: lockdep reports (circular dependency, recursive
-locking, inconsistent lock state, held lock freed, bad unlock balance, lock
-held when returning to user space, ...), suspicious RCU usage, sleeping in
-atomic context, hung tasks, lockups and RCU stalls, BUG/Oops/WARNING,
-KASAN/KCSAN/UBSAN, kmemleak, ODEBUG, workqueue leaked locks, and lockdep
-turning itself off.  Findings are attributed to the test in progress
-(`rloop-test: begin NAME` / `rloop-test: end NAME` lines).
+Reads Linux kernel logs (each LOG a file, or - for standard input; several
+are read in order) and reports every lockdep/debug finding: lockdep reports
+(circular dependency, recursive locking, inconsistent lock state, held lock
+freed, bad unlock balance, lock held when returning to user space, ...),
+suspicious RCU usage, sleeping in atomic context, hung tasks, lockups and
+RCU stalls, BUG/Oops/WARNING, KASAN/KCSAN/UBSAN, kmemleak, ODEBUG,
+workqueue leaked locks, and lockdep turning itself off.  Serial consoles,
+dmesg, syslog/journal lines (`Aug 29 09:51:01 host kernel: ...`), printk
+timestamps and caller ids are understood.  Findings are attributed to the
+test in progress (`rloop-test: begin NAME` / `rloop-test: end NAME` lines).
 
 options:
   --json                 print {\"findings\": [...], \"debug_locks\": 1|0|null}
@@ -24,7 +27,10 @@ options:
   -h, --help             show this help
   -V, --version          show the version
 
-exit status: 0 no findings, 1 findings, 2 usage or I/O error
+exit status:
+  0  no findings
+  1  at least one finding
+  2  usage error, or a LOG or FILE that cannot be read
 ";
 
 struct Args {

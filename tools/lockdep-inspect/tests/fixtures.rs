@@ -80,6 +80,61 @@ const CASES: &[Case] = &[
             ..expect("circular dependency")
         }],
     ),
+    // Real reports quoted in the Linux 6.12 documentation (tests/fixtures/
+    // README.md names the file and lines of each).
+    case(
+        "doc-kasan-oob.log",
+        &[Expect {
+            task: Some(("insmod", 2760)),
+            first_frame: Some("kmalloc_oob_right+0xa8/0xbc [kasan_test]"),
+            ..expect("KASAN")
+        }],
+    ),
+    case(
+        "doc-kcsan.log",
+        &[
+            Expect {
+                task: Some(("access_thread", 488)),
+                first_frame: Some("test_kernel_write+0x1d/0x30"),
+                ..expect("KCSAN")
+            },
+            Expect {
+                task: Some(("access_thread", 515)),
+                first_frame: Some("test_kernel_rmw_array+0x71/0xd0"),
+                ..expect("KCSAN")
+            },
+        ],
+    ),
+    // Every frame of this 4.8 i386 trace is marked `?`: no reliable frame.
+    case(
+        "doc-warning.log",
+        &[Expect {
+            task: Some(("rmmod", 28102)),
+            ..expect("WARNING")
+        }],
+    ),
+    case("doc-null-deref.log", &[expect("BUG")]),
+    // klogd's syslog prefix on every line.
+    case("doc-oops-syslog.log", &[expect("Oops")]),
+    case("doc-rcu-stall.log", &[expect("rcu stall")]),
+    // Real reports provoked in our guest by provoke/fixtures-guest.sh.
+    case(
+        "guest-odebug-6.12.log",
+        &[Expect {
+            task: Some(("insmod", 120)),
+            first_frame: Some("debug_check_no_obj_freed+0x25c/0x2a0"),
+            ..expect("ODEBUG")
+        }],
+    ),
+    case(
+        "guest-hung-task-6.12.log",
+        &[Expect {
+            task: Some(("sh", 132)),
+            classes: &["rcu_read_lock", "sb_writers#8"],
+            first_frame: Some("__schedule+0x355/0xa40"),
+            ..expect("hung task")
+        }],
+    ),
     // Real console excerpt from seed 003: I/O errors, no report.
     case("003-loop-console.log", &[]),
     case("clean-boot.log", &[]),
