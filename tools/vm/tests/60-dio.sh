@@ -197,7 +197,7 @@ r14() { # FS ENGINE
 }
 for fs in e x; do for engine in libaio io_uring; do r14 $fs $engine; done; done
 
-
+unload_loop
 insmod "$RLOOP_CLOOP"
 transcript >cloop.txt 2>&1 || true
 unload_loop
