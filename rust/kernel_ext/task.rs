@@ -8,8 +8,6 @@ extern "C" {
     fn rloop_memalloc_noio_save() -> kernel::ffi::c_uint;
     fn rloop_memalloc_noio_restore(flags: kernel::ffi::c_uint);
     fn rloop_cond_resched();
-    #[link_name = "msleep"]
-    fn c_msleep(msecs: kernel::ffi::c_uint);
     fn rloop_local_throttle_save() -> bool;
     fn rloop_local_throttle_restore(old: bool);
 }
@@ -19,12 +17,6 @@ extern "C" {
 pub(crate) fn cond_resched() {
     // SAFETY: may sleep; callers are in process context with no spinlock.
     unsafe { rloop_cond_resched() }
-}
-
-/// Sleeps `ms` milliseconds (`msleep`), in process context.
-pub(crate) fn msleep(ms: u32) {
-    // SAFETY: `msleep` only sleeps; callers are in process context.
-    unsafe { c_msleep(ms) }
 }
 
 /// While alive, allocations of the current task do no I/O

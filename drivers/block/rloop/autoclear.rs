@@ -117,11 +117,8 @@ impl DeferredItem for LoopDevice {
     /// returns (`ModuleRef`).
     fn run(this: Arc<Self>) {
         let lifecycle = this.clear();
-        let ms = loop_params::debug_delay_ms();
-        if ms > 0 {
-            // Widens the window for LOOP_CTL_REMOVE and rmmod (tests).
-            crate::kernel_ext::task::msleep(ms);
-        }
+        // Widens the window for LOOP_CTL_REMOVE and rmmod (tests).
+        crate::device::debug_delay();
         drop(this);
         if let Some(lifecycle) = lifecycle {
             lifecycle.release();

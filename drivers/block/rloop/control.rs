@@ -145,18 +145,10 @@ impl Registry {
         // released, so lockdep sees no loop_ctl_mutex -> (wq_completion)
         // edge.
         let entry = self.devices.lock().remove(&number);
-        Self::debug_delay();
+        // Widens the window before the device's drop (tests).
+        crate::device::debug_delay();
         drop(entry);
         Ok(())
-    }
-
-    /// Sleeps `debug_delay_ms` (debug knob) between the removal of a device
-    /// from the index and the drop of its last reference, for the tests.
-    fn debug_delay() {
-        let ms = loop_params::debug_delay_ms();
-        if ms > 0 {
-            crate::kernel_ext::task::msleep(ms);
-        }
     }
 
     /// The number of an unbound device, adding one if there is none

@@ -24,6 +24,7 @@ use crate::kernel_ext::{
         },
         BlockDevice,
     },
+    delay,
     fs::File,
     loop_params,
     loop_uapi::{flags::LO_FLAGS_DIRECT_IO, LO_NAME_SIZE},
@@ -349,6 +350,15 @@ impl LoopDevice {
                 e.to_errno()
             );
         }
+    }
+}
+
+/// Sleeps `debug_delay_ms` (a debug knob, 0 by default) at one of the
+/// lifetime windows the `lifetimes` test widens.
+pub(crate) fn debug_delay() {
+    let ms = loop_params::debug_delay_ms();
+    if ms > 0 {
+        delay::msleep(ms);
     }
 }
 

@@ -12,13 +12,16 @@
 //! the device only through the job, which the borrow checker stops at the
 //! end.
 
-use crate::device::{IoJob, LoopDevice, SECTOR_SHIFT};
+// `debug_delay`: after the handler released what it held, before the
+// request ends, to widen the window in which the last close,
+// `LOOP_CTL_REMOVE` and `rmmod` race the end (tests).
+use crate::device::{debug_delay, IoJob, LoopDevice, SECTOR_SHIFT};
 use crate::kernel_ext::{
     block::mq::{Dispatch, Job, Op, OwnedRequest, Request, RwMode},
     errno,
     fs::{File, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE},
     loop_params,
-    task::{self, LocalThrottleScope, NoIoScope},
+    task::{LocalThrottleScope, NoIoScope},
     workqueue::{OwnedQueue, WQ_MEM_RECLAIM, WQ_UNBOUND_FREEZABLE},
 };
 use kernel::prelude::*;
@@ -62,21 +65,11 @@ impl LoopDevice {
             .ok_or(EIO)
     }
 
-    /// Sleeps `debug_delay_ms` (debug knob): after the handler released
-    /// what it held, before the request ends, to widen the window in which
-    /// the last close, `LOOP_CTL_REMOVE` and `rmmod` race the end.
-    fn debug_delay() {
-        let ms = loop_params::debug_delay_ms();
-        if ms > 0 {
-            task::msleep(ms);
-        }
-    }
-
     /// Ends the request of `job` with `status` after its snapshot is
     /// released (and the debug delay, in process context).
     fn finish(job: IoJob<'_>, status: Result) {
         let job = job.hold(());
-        Self::debug_delay();
+        debug_delay();
         job.complete(status);
     }
 
@@ -104,7 +97,7 @@ impl LoopDevice {
             if job.data().dio_completion_queue() {
                 let file = io.binding.file.clone();
                 let job = job.hold(());
-                Self::debug_delay();
+                debug_delay();
                 job.submit_aio(file, pos, RwMode { direct: true });
                 return;
             }
@@ -121,7 +114,7 @@ impl LoopDevice {
             Err(Failure::Error(e)) => Self::finish(job, Err(e)),
             Err(Failure::ShortRead(good)) => {
                 let job = job.hold(());
-                Self::debug_delay();
+                debug_delay();
                 job.complete_short_read(good);
             }
         }
