@@ -9,9 +9,12 @@
 //!
 //! One file per concept, as rnull: [`control`] (the device index and
 //! `/dev/loop-control`), [`device`] (one loop device: state, locks, block
-//! device operations), [`ioctl`] (the `LOOP_*` ioctls), [`io`] (requests,
-//! served from the device's worker), [`sysfs`] (`loop/` attributes) and
-//! [`autoclear`] (the clear after the last close, through task_work).
+//! device operations), [`ioctl`] (the `LOOP_*` ioctls: dispatch, capacity,
+//! block size, direct I/O), [`bind`] (binding a backing file, changing and
+//! clearing it), [`status`] (`LOOP_GET/SET_STATUS` and the `loop_info`
+//! conversions), [`io`] (requests, served from the device's worker),
+//! [`sysfs`] (`loop/` attributes) and [`autoclear`] (the clear after the
+//! last close, through task_work).
 //! Documentation/design.rst has the design.
 //!
 //! There is no `unsafe` here: it lives behind the abstractions in
@@ -25,6 +28,8 @@ mod kernel_ext;
 #[deny(unsafe_code)]
 mod autoclear;
 #[deny(unsafe_code)]
+mod bind;
+#[deny(unsafe_code)]
 mod control;
 #[deny(unsafe_code)]
 mod device;
@@ -34,6 +39,8 @@ mod io;
 mod ioctl;
 #[deny(unsafe_code)]
 mod mem;
+#[deny(unsafe_code)]
+mod status;
 #[deny(unsafe_code)]
 mod sysfs;
 
