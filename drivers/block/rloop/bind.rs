@@ -139,14 +139,31 @@ impl LoopDevice {
     }
 
     /// `LOOP_CHANGE_FD` (loop_change_fd()): swaps the backing file of a
-    /// read-only device for another of the same size, queue frozen.
+    /// read-only device for another of the same size, queue frozen.  As in
+    /// loop.c, once the new file passed the backing checks every outcome,
+    /// success or error, ends with one change uevent, and the media change
+    /// in between is not announced.
     pub(crate) fn change_fd(&self, disk: &DiskRef, fd: u32) -> Result<i32> {
+        let backing = NewBacking::get(fd)?;
+        let quiet = disk.suppress_uevents();
+        let swapped = self.swap_backing(disk, backing);
+        drop(quiet);
+        if let Ok(true) = swapped {
+            self.rescan(disk);
+        }
+        disk.uevent_change();
+        swapped.map(|_| 0)
+    }
+
+    /// The swap of [`Self::change_fd`]; returns whether the partitions need
+    /// a rescan (`PARTSCAN`).
+    fn swap_backing(&self, disk: &DiskRef, backing: NewBacking) -> Result<bool> {
         let NewBacking {
             file,
             has_fsync,
             is_loop,
             ..
-        } = NewBacking::get(fd)?;
+        } = backing;
         let validate = is_loop.then(|| self.validator.mutex.lock());
         let config = self.config.lock();
         let (old, flags, offset, sizelimit) = {
@@ -189,10 +206,7 @@ impl LoopDevice {
         drop(validate);
         // Puts the old file (and our references) outside every lock.
         drop(old);
-        if flags & LO_FLAGS_PARTSCAN != 0 {
-            self.rescan(disk);
-        }
-        Ok(0)
+        Ok(flags & LO_FLAGS_PARTSCAN != 0)
     }
 
     /// `LOOP_CLR_FD` (loop_clr_fd()): marks the device for clearing at the
