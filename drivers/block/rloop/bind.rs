@@ -75,9 +75,18 @@ impl LoopDevice {
             has_fsync && !read_only,
             want_dio,
         ))?;
-        // Direct I/O where asked for and possible; otherwise the device
-        // runs buffered and says so (loop_update_dio()).
-        if want_dio && !Self::can_use_dio(&file, disk.logical_block_size(), info.lo_offset) {
+        // Direct I/O where asked for, by the flag or by an O_DIRECT backing
+        // fd, and possible; otherwise the device runs buffered and says so
+        // (loop_update_dio(), which syncs the file when the mode is not the
+        // flag's).
+        let dio = (want_dio || file.is_o_direct())
+            && Self::can_use_dio(&file, disk.logical_block_size(), info.lo_offset);
+        if dio != want_dio {
+            let _ = file.fsync();
+        }
+        if dio {
+            lo_flags |= LO_FLAGS_DIRECT_IO;
+        } else {
             lo_flags &= !LO_FLAGS_DIRECT_IO;
         }
         // No uevents while reconfiguring: one change event when bound.
@@ -183,6 +192,7 @@ impl LoopDevice {
         if loop_size(offset, sizelimit, &file) != loop_size(offset, sizelimit, &old.file) {
             return Err(EINVAL);
         }
+        let o_direct = file.is_o_direct();
         let old_gfp = file.set_gfp_noio();
         let new = Arc::new(
             Binding {
@@ -200,7 +210,8 @@ impl LoopDevice {
             let _frozen = disk.freeze();
             old.file.restore_gfp(old.old_gfp);
             self.shared.lock().binding = Some(new);
-            self.update_dio(disk, flags & LO_FLAGS_DIRECT_IO != 0, true);
+            // loop_update_dio(): the new fd's O_DIRECT asks for it too.
+            self.update_dio(disk, flags & LO_FLAGS_DIRECT_IO != 0 || o_direct, true);
         }
         drop(config);
         drop(validate);

@@ -60,15 +60,16 @@ impl LoopDevice {
         disk.sync_and_invalidate();
         let _frozen = disk.freeze();
         // queue_limits_commit_update() validates the size: EINVAL leaves the
-        // limits unchanged.
-        disk.set_limits(&Self::limits(
+        // limits unchanged, and loop.c re-checks the mode all the same
+        // (loop_update_dio(): an O_DIRECT backing fd asks for direct I/O).
+        let set = disk.set_limits(&Self::limits(
             &b.file,
             block_size,
             b.has_fsync && !b.read_only,
             dio,
-        ))?;
-        self.update_dio(disk, dio, true);
-        Ok(0)
+        ));
+        self.update_dio(disk, dio || b.file.is_o_direct(), true);
+        set.map(|()| 0)
     }
 
     /// The device ioctls (lo_ioctl()).
