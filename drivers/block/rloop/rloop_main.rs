@@ -85,12 +85,12 @@ impl kernel::Module for RLoop {
         loop_uapi::check_layouts()?;
 
         // Partition minors, as loop_init(): max_part rounds up to a power of
-        // two minus one.
+        // two minus one.  Bad values fail the load with EINVAL and no
+        // message, as in loop.c.
         let max_part = loop_params::max_part();
         let part_shift = if max_part > 0 {
             let shift = 32 - (max_part as u32).leading_zeros();
             if (1u64 << shift) > u64::from(DISK_MAX_PARTS) {
-                pr_err!("max_part {} is too large\n", max_part);
                 return Err(EINVAL);
             }
             loop_params::set_max_part(((1u32 << shift) - 1) as i32);
@@ -98,9 +98,10 @@ impl kernel::Module for RLoop {
         } else {
             0
         };
+        // loop.c compares the int with an unsigned long: a negative
+        // max_loop is too large as well.
         let max_loop = loop_params::max_loop();
-        if i64::from(max_loop) > 1i64 << (MINORBITS - part_shift) {
-            pr_err!("max_loop {} is too large\n", max_loop);
+        if max_loop < 0 || i64::from(max_loop) > 1i64 << (MINORBITS - part_shift) {
             return Err(EINVAL);
         }
 
@@ -112,7 +113,7 @@ impl kernel::Module for RLoop {
                 .map_err(|_| EIO)?;
 
         // Pre-create the devices given by max_loop (loop.c ignores errors).
-        for i in 0..max_loop.max(0) {
+        for i in 0..max_loop {
             let _ = registry.add(i);
         }
         // Memory-backed disks (rdax_nr, rdax_size): all or nothing.
