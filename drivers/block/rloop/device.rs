@@ -311,9 +311,11 @@ impl LoopDevice {
     /// Rescans partitions, warning as loop_reread_partitions() does.
     pub(crate) fn rescan(&self, disk: &DiskRef) {
         if let Err(e) = disk.rescan_partitions() {
+            let name = self.shared.lock().file_name;
             pr_warn!(
-                "loop_reread_partitions: partition scan of loop{} failed (rc={})\n",
+                "loop_reread_partitions: partition scan of loop{} ({}) failed (rc={})\n",
                 self.number,
+                crate::status::FileName(&name),
                 e.to_errno()
             );
         }

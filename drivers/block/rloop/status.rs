@@ -13,6 +13,7 @@ use crate::kernel_ext::{
         LO_KEY_SIZE, LO_NAME_SIZE,
     },
 };
+use core::fmt;
 use kernel::prelude::*;
 
 impl LoopDevice {
@@ -182,4 +183,30 @@ pub(crate) fn to_compat_info(info64: &LoopInfo64) -> Result<CompatLoopInfo> {
     info.lo_flags = info64.lo_flags as i32;
     info.lo_name = info64.lo_file_name;
     Ok(info)
+}
+
+/// `lo_file_name` as loop.c prints it with `%s`: the bytes up to the first
+/// NUL.  Valid UTF-8 is written as it is (the bytes `%s` would write);
+/// other bytes, which a Rust string cannot carry, as `\xNN`.
+pub(crate) struct FileName<'a>(pub(crate) &'a [u8]);
+
+impl fmt::Display for FileName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let end = self.0.iter().position(|&b| b == 0).unwrap_or(self.0.len());
+        let mut rest = &self.0[..end];
+        loop {
+            match core::str::from_utf8(rest) {
+                Ok(s) => return f.write_str(s),
+                Err(e) => {
+                    let (valid, after) = rest.split_at(e.valid_up_to());
+                    f.write_str(core::str::from_utf8(valid).unwrap_or_default())?;
+                    let (bad, next) = after.split_at(e.error_len().unwrap_or(after.len()));
+                    for b in bad {
+                        write!(f, "\\x{:02x}", b)?;
+                    }
+                    rest = next;
+                }
+            }
+        }
+    }
 }
