@@ -48,7 +48,7 @@ impl LoopDevice {
 
     /// The deferred part of the clear (__loop_clr_fd()): runs with no lock
     /// held, from task_work before the last closer returns to user space, or
-    /// on the device's workqueue.
+    /// on the module's rundown workqueue (`RUNDOWN_WQ`).
     fn clear(&self) {
         let config = self.config.lock();
         let (b, flags) = {
