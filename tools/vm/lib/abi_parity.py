@@ -3,8 +3,16 @@
 
 Each prints a transcript, "<what> -> <result>" per operation, so that
 rloop and the C loop.ko, run one after the other in the same boot, print
-the same text when they behave the same.  Subcommands (several per run,
-separated by "--", as loopctl.py):
+the same text when they behave the same.  Usage:
+
+  abi_parity.py [--out PREFIX] [ROW] CMD ARGS... [-- [ROW] CMD ARGS...]...
+
+(one Python start for many probes: it is slow under TCG).  With a row
+number the probe's transcript goes to PREFIX.rowROW.txt, followed by the
+kernel's messages during it (dmesg is cleared first; "I/O error" lines are
+kept for rows 3 and 6 only, where the errors are the point, and lines that
+depend on timing or load order are dropped); otherwise to stdout.
+Subcommands:
 
   change-fd-uevents DEV DIR   LOOP_CHANGE_FD outcomes and their uevents
   odirect DEV DIR             the dio mode of a device whose backing fd is
@@ -22,8 +30,10 @@ import errno
 import fcntl
 import mmap
 import os
+import re
 import socket
 import struct
+import subprocess
 import sys
 import time
 
@@ -485,10 +495,10 @@ def eof_read(dev, d):
         print(f"  {dio_of(x, dev)}")
         settle()
         for end in (40960, 43008):
+            os.pwrite(f, b"".join(pattern(s) for s in range(128)), 0)
             os.truncate(img, end)
             print(f"  backing file truncated to {end}")
             read_batch(dev, 32768, 8, 4096)
-        os.truncate(img, 65536)
         call("CLR_FD", lambda: fcntl.ioctl(x, LOOP_CLR_FD, 0))
         os.close(x)
         os.close(f)
@@ -507,22 +517,61 @@ def load(path, params):
     os.close(fd)
 
 
-def main(argv):
+def kmsg(keep_io_errors):
+    """The kernel's messages since the last `dmesg -C`, as the errnos test
+    shows them (rloop's pr_* lines carry the "loop: " prefix, dropped)."""
+    print("-- kernel messages")
+    out = subprocess.run(["dmesg"], capture_output=True, text=True, check=False).stdout
+    drop = ["rloop-test:", "random: crng", "detected capacity change", "taints kernel"]
+    if not keep_io_errors:
+        drop.append("I/O error, dev loop")
+    for line in out.splitlines():
+        m = re.match(r"^\[[^]]*\] (.*)$", line)
+        if not m:
+            continue
+        text = m.group(1)
+        text = text[len("loop: "):] if text.startswith("loop: ") else text
+        if not any(d in text for d in drop):
+            print(text)
+
+
+def main(argv, out):
     cmds = {"change-fd-uevents": change_fd_uevents, "odirect": odirect,
             "odirect-bdev": odirect_bdev, "rescan-warning": rescan_warning,
             "flush-error": flush_error, "eof-read": eof_read, "load": load}
-    print(f"== {' '.join(argv)}")
-    sys.stdout.flush()
-    cmds[argv[0]](*argv[1:])
-    sys.stdout.flush()
+    row = argv.pop(0) if argv[0].isdigit() else None
+    if row is None:
+        print(f"== {' '.join(os.path.basename(a) for a in argv)}")
+        cmds[argv[0]](*argv[1:])
+        sys.stdout.flush()
+        return
+    settle()
+    subprocess.run(["dmesg", "-C"], check=False)
+    with open(f"{out}.row{row}.txt", "a") as f:
+        saved, sys.stdout = sys.stdout, f
+        try:
+            print(f"== {' '.join(os.path.basename(a) for a in argv)}")
+            cmds[argv[0]](*argv[1:])
+            settle()
+            kmsg(row in ("3", "6"))
+        except Exception as e:  # the transcript says so; the diff fails
+            print(f"exception: {e!r}")
+        finally:
+            sys.stdout.flush()
+            sys.stdout = saved
 
 
 if __name__ == "__main__":
+    args = sys.argv[1:]
+    out = "abi"
+    if args[:1] == ["--out"]:
+        out = args[1]
+        args = args[2:]
     cmd = []
-    for a in sys.argv[1:] + ["--"]:
+    for a in args + ["--"]:
         if a == "--":
             if cmd:
-                main(cmd)
+                main(cmd, out)
             cmd = []
         else:
             cmd.append(a)

@@ -12,7 +12,7 @@
  *   descriptor FD of a bound loop device (opened read-only or read-write,
  *   as the second argument says) for the permission check of
  *   lo_compat_ioctl(); the abi-parity test opens it as root and runs this
- *   as root and as nobody, also built 64-bit.
+ *   as root and as nobody.
  * Prints one line per operation, "<what> -> <result>", so that two drivers
  * that behave the same print the same text.
  */

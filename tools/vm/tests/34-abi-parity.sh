@@ -12,8 +12,8 @@
 #      ENOSPC, EINVAL, EOPNOTSUPP, EDQUOT, EIO) fails with EIO;
 #   4  the 32-bit LOOP_SET_STATUS has lo_compat_ioctl()'s permission check
 #      in 6.12.y (EPERM for a read-only fd without CAP_SYS_ADMIN, as the
-#      64-bit call): root and nobody, read-only and read-write fds, 32- and
-#      64-bit;
+#      64-bit call, which errnos checks): root and nobody, read-only and
+#      read-write fds;
 #   5  max_loop=-1 (and -8) fails the load with EINVAL, silently;
 #   6  adjacent O_DIRECT reads merged into one request that crosses the end
 #      of a backing file truncated under the device: the reads before the
@@ -38,36 +38,17 @@ on_exit "rm -f $rules; udevadm control --reload"
 echo 'ACTION!="remove", SUBSYSTEM=="block", KERNEL=="loop*", OPTIONS+="nowatch"' >$rules
 udevadm control --reload
 
-gcc -m32 -static -O2 -o compat-status32 "$RLOOP_REPO/tools/vm/lib/compat-status.c" ||
+gcc -m32 -static -O2 -o compat-status "$RLOOP_REPO/tools/vm/lib/compat-status.c" ||
 	fail "cannot build the 32-bit test program (gcc-multilib)"
-gcc -O2 -o compat-status64 "$RLOOP_REPO/tools/vm/lib/compat-status.c" ||
-	fail "cannot build the 64-bit test program"
 truncate -s 8M part.img
 printf 'label: dos\n2048,4096,L\n' | sfdisk -q part.img
 truncate -s 8M plain.img
 modprobe null_blk nr_devices=1 bs=4096 gb=1 || fail "modprobe null_blk"
 on_exit 'rmmod null_blk'
-udevadm settle --timeout=30
 
-# kmsg: the kernel's messages since the last `dmesg -C`, as in errnos
-# (rloop's pr_* lines carry the "loop: " prefix, which is dropped).
-kmsg() {
-	echo "-- kernel messages"
-	dmesg | sed -n 's/^\[[^]]*\] //p' | sed 's/^loop: //' |
-		grep -v -e 'rloop-test:' -e 'random: crng' -e 'detected capacity change' "$@" || true
-}
-
-# limits DEV WHEN: the queue limits a binding sets and a detach may reset.
-limits() {
-	local q=/sys/block/${1#/dev/}/queue a line=""
-	for a in logical_block_size physical_block_size minimum_io_size write_cache rotational \
-		discard_granularity discard_max_hw_bytes write_zeroes_max_bytes; do
-		line+=" $a=$(<"$q/$a")"
-	done
-	echo "$2:$line"
-}
-
-row() { # N CMD...: row N's transcript (CMD's output and kernel messages)
+# Rows 4 and 8 are shell: row N CMD... writes CMD's output and the kernel's
+# messages meanwhile to $drv.rowN.txt, as abi_parity.py does for the others.
+row() {
 	local n=$1
 	shift
 	udevadm settle --timeout=30
@@ -75,20 +56,23 @@ row() { # N CMD...: row N's transcript (CMD's output and kernel messages)
 	{
 		"$@"
 		udevadm settle --timeout=30
-		if [[ $n == 3 || $n == 6 ]]; then kmsg; else kmsg -e 'I/O error, dev loop'; fi
-	} >"$drv.row$n.txt" 2>&1 || echo "exit status $?" >>"$drv.row$n.txt"
+		echo "-- kernel messages"
+		dmesg | sed -n 's/^\[[^]]*\] //p' | sed 's/^loop: //' |
+			grep -v -e 'rloop-test:' -e 'random: crng' -e 'detected capacity change' \
+				-e 'taints kernel' -e 'I/O error, dev loop' || true
+	} >>"$drv.row$n.txt" 2>&1 || echo "exit status $?" >>"$drv.row$n.txt"
 }
 
-row4() { # the device is opened by root; the caller may drop privileges
-	local b u
+# Row 4: the device is opened by root and inherited (fd 3), so that nobody
+# gets as far as the permission check.
+row4() {
+	local u
 	losetup /dev/loop3 plain.img
 	for u in root nobody; do
-		for b in 32 64; do
-			echo -n "$u: "
-			run_as "$u" "./compat-status$b" set-status 3 ro 3</dev/loop3
-			echo -n "$u: "
-			run_as "$u" "./compat-status$b" set-status 3 rw 3<>/dev/loop3
-		done
+		echo -n "$u: "
+		run_as "$u" ./compat-status set-status 3 ro 3</dev/loop3
+		echo -n "$u: "
+		run_as "$u" ./compat-status set-status 3 rw 3<>/dev/loop3
 	done
 	losetup -d /dev/loop3
 }
@@ -99,6 +83,16 @@ run_as() { # USER CMD...
 	root) "$@" ;;
 	nobody) setpriv --reuid=65534 --regid=65534 --clear-groups "$@" ;;
 	esac
+}
+
+# limits DEV WHEN: the queue limits a binding sets and a detach may reset.
+limits() {
+	local q=/sys/block/${1#/dev/}/queue a line=""
+	for a in logical_block_size physical_block_size minimum_io_size write_cache rotational \
+		discard_granularity discard_max_hw_bytes write_zeroes_max_bytes; do
+		line+=" $a=$(<"$q/$a")"
+	done
+	echo "$2:$line"
 }
 
 row8() {
@@ -116,32 +110,28 @@ row8() {
 }
 
 transcript() {
-	row 1 python3 "$abi" change-fd-uevents /dev/loop0 "$SCRATCH"
-	row 2 python3 "$abi" odirect /dev/loop1 "$SCRATCH" -- odirect-bdev /dev/loop1 /dev/nullb0
-	row 3 python3 "$abi" flush-error /dev/loop2 "$SCRATCH"
+	python3 "$abi" --out "$drv" 1 change-fd-uevents /dev/loop0 "$SCRATCH" \
+		-- 2 odirect /dev/loop1 "$SCRATCH" -- 2 odirect-bdev /dev/loop1 /dev/nullb0 \
+		-- 3 flush-error /dev/loop2 "$SCRATCH" -- 6 eof-read /dev/loop4 "$SCRATCH" \
+		-- 7 rescan-warning /dev/loop5 "$SCRATCH/part.img"
 	row 4 row4
-	row 6 python3 "$abi" eof-read /dev/loop4 "$SCRATCH"
-	row 7 python3 "$abi" rescan-warning /dev/loop5 "$SCRATCH/part.img"
 	row 8 row8
 }
 
-row5() { # MODULE: loads that must fail, then nothing loaded
-	local p
-	for p in max_loop=-1 max_loop=-8; do
-		python3 "$abi" load "$1" "$p"
-		if [[ -d /sys/module/loop ]]; then
-			echo "loaded with $p: $(ls /sys/block | grep -c '^loop')"
-			unload_loop
-		fi
-	done
+row5() { # MODULE: loads that must fail; nothing may stay loaded
+	python3 "$abi" --out "$drv" 5 load "$1" max_loop=-1 -- 5 load "$1" max_loop=-8
+	if [[ -d /sys/module/loop ]]; then
+		echo "loaded: $(ls /sys/block | grep -c '^loop') devices" >>"$drv.row5.txt"
+		unload_loop
+	fi
 }
 
 rloop_ko=$(modinfo -n loop) || fail "modinfo -n loop"
 on_exit 'rmmod loop'
 on_exit 'losetup -D'
 unload_loop
-drv=rloop row 5 row5 "$rloop_ko"
-drv=cloop row 5 row5 "$RLOOP_CLOOP"
+drv=rloop row5 "$rloop_ko"
+drv=cloop row5 "$RLOOP_CLOOP"
 load_rloop
 drv=rloop transcript
 losetup -D
