@@ -4,6 +4,7 @@
  * (static inlines, C-only structures, module parameters, uAPI layouts).
  * Keep it small; all logic lives in Rust.
  */
+#include <linux/anon_inodes.h>
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/pagemap.h>
@@ -87,9 +88,14 @@ bool rloop_force_async_clear;
 module_param_named(force_async_clear, rloop_force_async_clear, bool, 0644);
 MODULE_PARM_DESC(force_async_clear, "Debug: clear autoclear devices asynchronously, on the driver's workqueue (default: task_work in the closing task)");
 
-bool rloop_nowait;
-module_param_named(nowait, rloop_nowait, bool, 0444);
-MODULE_PARM_DESC(nowait, "In direct I/O mode, try each read with IOCB_NOWAIT from queue_rq first, unless issued inside submit_bio (default: off; read when a device is created)");
+/*
+ * Debug: widen the lifetime windows the tests race against (milliseconds):
+ * after a request handler has released what it holds and before it ends the
+ * request, and in the deferred clear before it drops its last references.
+ */
+unsigned int rloop_debug_delay_ms;
+module_param_named(debug_delay_ms, rloop_debug_delay_ms, uint, 0644);
+MODULE_PARM_DESC(debug_delay_ms, "Debug: sleep this many ms at the lifetime windows (end of a request, end of a deferred clear) (default: 0)");
 
 int rloop_rdax_nr;
 module_param_named(rdax_nr, rloop_rdax_nr, int, 0444);
@@ -115,9 +121,24 @@ MODULE_ALIAS_BLOCKDEV_MAJOR(LOOP_MAJOR);
 static long (*rloop_ctl_ioctl_fn)(void *ctx, unsigned int cmd, unsigned long arg);
 static void *rloop_ctl_ctx;
 
+/*
+ * Calls in flight, plus one while registered: rloop_ctl_deregister() waits
+ * for the calls that started before it, and later calls (through a file
+ * opened before) get -ENODEV, so the context is never used after it.
+ */
+static atomic_t rloop_ctl_active = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(rloop_ctl_wait);
+
 static long rloop_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	return rloop_ctl_ioctl_fn(rloop_ctl_ctx, cmd, arg);
+	long ret;
+
+	if (!atomic_inc_not_zero(&rloop_ctl_active))
+		return -ENODEV;
+	ret = rloop_ctl_ioctl_fn(rloop_ctl_ctx, cmd, arg);
+	if (atomic_dec_and_test(&rloop_ctl_active))
+		wake_up(&rloop_ctl_wait);
+	return ret;
 }
 
 static const struct file_operations rloop_ctl_fops = {
@@ -137,14 +158,22 @@ static struct miscdevice rloop_ctl_misc = {
 int rloop_ctl_register(long (*ioctl)(void *ctx, unsigned int cmd, unsigned long arg),
 		       void *ctx)
 {
+	int ret;
+
 	rloop_ctl_ioctl_fn = ioctl;
 	rloop_ctl_ctx = ctx;
-	return misc_register(&rloop_ctl_misc);
+	atomic_set(&rloop_ctl_active, 1);
+	ret = misc_register(&rloop_ctl_misc);
+	if (ret)
+		atomic_set(&rloop_ctl_active, 0);
+	return ret;
 }
 
 void rloop_ctl_deregister(void)
 {
 	misc_deregister(&rloop_ctl_misc);
+	if (!atomic_dec_and_test(&rloop_ctl_active))
+		wait_event(rloop_ctl_wait, atomic_read(&rloop_ctl_active) == 0);
 }
 
 /* get_file() is a static inline. */
@@ -232,13 +261,32 @@ void rloop_local_throttle_restore(bool old)
 		current->flags &= ~PF_LOCAL_THROTTLE;
 }
 
-/*
- * Whether the current task is inside submit_bio_noacct(): bios it submits
- * now are only queued on current->bio_list, and run after the current one.
- */
-bool rloop_in_bio_submission(void)
+/* cond_resched() is a macro. */
+void rloop_cond_resched(void)
 {
-	return current->bio_list != NULL;
+	cond_resched();
+}
+
+/*
+ * A file whose f_op->owner is this module: while it is open the module
+ * cannot be unloaded (anon_inode_getfile() takes the reference through
+ * fops_get()), and its last fput() drops that reference in __fput(), core
+ * code, after the last instruction of ours that can run for it (task_work
+ * or the delayed-fput worker, never a return into this module).
+ */
+static const struct file_operations rloop_pin_fops = {
+	.owner = THIS_MODULE,
+};
+
+struct file *rloop_module_pin(void)
+{
+	return anon_inode_getfile("[rloop-pin]", &rloop_pin_fops, NULL, O_RDONLY);
+}
+
+/* blk_update_request() of a request the driver owns. */
+bool rloop_rq_update(struct request *rq, unsigned int bytes)
+{
+	return blk_update_request(rq, BLK_STS_OK, bytes);
 }
 
 /*
@@ -331,12 +379,11 @@ long rloop_file_fs_bsize(struct file *file)
  * page cache otherwise).
  * A write hands its sb_writers freeze protection to the kiocb
  * (kiocb_start_write: lockdep ownership is released until
- * rloop_kiocb_end_write()), or for IOCB_NOWAIT takes it only if that does
- * not block (-EAGAIN otherwise); *@write_started says whether it did, so
+ * rloop_kiocb_end_write()); *@write_started says whether it did, so
  * whether rloop_kiocb_end_write() is due when the kiocb is done.
  */
 long rloop_kiocb_rw(struct kiocb *iocb, struct file *file, loff_t pos,
-		    unsigned short ioprio, bool direct, bool nowait, bool write,
+		    unsigned short ioprio, bool direct, bool write,
 		    void (*complete)(struct kiocb *, long), struct iov_iter *iter,
 		    bool *write_started)
 {
@@ -346,16 +393,10 @@ long rloop_kiocb_rw(struct kiocb *iocb, struct file *file, loff_t pos,
 	iocb->ki_ioprio = ioprio;
 	iocb->ki_complete = complete;
 	/* As loop.c: the file's own O_DIRECT does not count, the mode does. */
-	iocb->ki_flags = (direct ? IOCB_DIRECT : 0) | (nowait ? IOCB_NOWAIT : 0);
+	iocb->ki_flags = direct ? IOCB_DIRECT : 0;
 	if (!write)
 		return file->f_op->read_iter(iocb, iter);
-	if (nowait) {
-		if (!sb_start_write_trylock(file_inode(file)->i_sb))
-			return -EAGAIN;
-		__sb_writers_release(file_inode(file)->i_sb, SB_FREEZE_WRITE);
-	} else {
-		kiocb_start_write(iocb);
-	}
+	kiocb_start_write(iocb);
 	*write_started = true;
 	return file->f_op->write_iter(iocb, iter);
 }

@@ -23,7 +23,7 @@ extern bool rloop_max_loop_specified;
 extern int rloop_max_part;
 extern int rloop_hw_queue_depth;
 extern bool rloop_force_async_clear;
-extern bool rloop_nowait;
+extern unsigned int rloop_debug_delay_ms;
 extern bool rloop_fail_dio_wq;
 extern int rloop_rdax_nr;
 extern unsigned long rloop_rdax_size;
@@ -39,7 +39,9 @@ int rloop_rq_iter(struct request *rq, struct iov_iter *iter, unsigned int dir,
 void rloop_rq_zero_fill(struct request *rq);
 unsigned int rloop_memalloc_noio_save(void);
 void rloop_memalloc_noio_restore(unsigned int flags);
-bool rloop_in_bio_submission(void);
+void rloop_cond_resched(void);
+struct file *rloop_module_pin(void);
+bool rloop_rq_update(struct request *rq, unsigned int bytes);
 bool rloop_local_throttle_save(void);
 void rloop_local_throttle_restore(bool old);
 gfp_t rloop_file_set_gfp_noio(struct file *file);
@@ -49,7 +51,7 @@ int rloop_sysfs_add(struct gendisk *disk,
 void rloop_sysfs_remove(struct gendisk *disk);
 long rloop_file_fs_bsize(struct file *file);
 long rloop_kiocb_rw(struct kiocb *iocb, struct file *file, loff_t pos,
-		    unsigned short ioprio, bool direct, bool nowait, bool write,
+		    unsigned short ioprio, bool direct, bool write,
 		    void (*complete)(struct kiocb *, long), struct iov_iter *iter,
 		    bool *write_started);
 void rloop_kiocb_end_write(struct kiocb *iocb);

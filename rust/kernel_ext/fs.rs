@@ -28,8 +28,6 @@ extern "C" {
 const FMODE_WRITE: u32 = 1 << 1;
 /// `FMODE_CAN_ODIRECT`.
 const FMODE_CAN_ODIRECT: u32 = 1 << 22;
-/// `FMODE_NOWAIT`.
-const FMODE_NOWAIT: u32 = 1 << 27;
 /// `O_DIRECT` of `f_flags` (`include/uapi/asm-generic/fcntl.h`, which
 /// x86 uses).
 const O_DIRECT: u32 = 0o40000;
@@ -165,12 +163,6 @@ impl File {
         let flags =
             unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*self.as_raw()).f_flags)) };
         flags & O_DIRECT != 0
-    }
-
-    /// Whether the file honours `IOCB_NOWAIT` (`FMODE_NOWAIT`).
-    pub(crate) fn can_nowait(&self) -> bool {
-        // SAFETY: as in `is_writable`.
-        unsafe { (*self.as_raw()).f_mode & FMODE_NOWAIT != 0 }
     }
 
     /// Whether the file supports `read_iter`, `write_iter`, `fsync`.

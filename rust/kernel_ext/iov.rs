@@ -21,28 +21,29 @@ pub(crate) struct Source;
 ///
 /// # Invariants
 ///
-/// `raw` was set up by `iov_iter_bvec` over pages that stay valid while this
-/// value lives (the request's bvecs, or the array in `alloc`, which we own
-/// and free on drop).  Not `Send`: it lives on the stack of one I/O.
-pub(crate) struct IovIter<D> {
+/// `raw` was set up by `iov_iter_bvec` over pages that stay valid for `'a`
+/// (the pages of a request borrowed for `'a`: the iterator cannot outlive
+/// the request's end), through its bvecs or the array in `alloc`, which we
+/// own and free on drop.  Not `Send`: it lives on the stack of one I/O.
+pub(crate) struct IovIter<'a, D> {
     raw: bindings::iov_iter,
     alloc: *mut bindings::bio_vec,
-    _d: PhantomData<(D, *mut ())>,
+    _d: PhantomData<(D, *mut (), &'a ())>,
 }
 
 /// An iterator to read into.
-pub(crate) type IovIterDest = IovIter<Dest>;
+pub(crate) type IovIterDest<'a> = IovIter<'a, Dest>;
 /// An iterator to write from.
-pub(crate) type IovIterSource = IovIter<Source>;
+pub(crate) type IovIterSource<'a> = IovIter<'a, Source>;
 
-impl<D> IovIter<D> {
+impl<D> IovIter<'_, D> {
     /// Wraps an iterator set up over `alloc` (or the request's own bvecs
     /// when `alloc` is null).
     ///
     /// # Safety
     ///
     /// `raw` is an initialised bvec iterator of direction `D` whose pages
-    /// stay valid while the value lives; `alloc` is null or a `kmalloc`ed
+    /// stay valid for the lifetime of the new value; `alloc` is null or a `kmalloc`ed
     /// array it uses, owned by the new value.
     pub(crate) unsafe fn from_raw(raw: bindings::iov_iter, alloc: *mut bindings::bio_vec) -> Self {
         // INVARIANT: by the safety requirements.
@@ -76,7 +77,7 @@ impl<D> IovIter<D> {
     }
 }
 
-impl IovIter<Dest> {
+impl IovIter<'_, Dest> {
     /// Fills `bytes` of the destination with zeroes (`iov_iter_zero`);
     /// returns the bytes filled.
     pub(crate) fn zero(&mut self, bytes: usize) -> usize {
@@ -85,7 +86,7 @@ impl IovIter<Dest> {
     }
 }
 
-impl<D> Drop for IovIter<D> {
+impl<D> Drop for IovIter<'_, D> {
     fn drop(&mut self) {
         // SAFETY: `alloc` is null or a `kmalloc`ed array we own (type
         // invariant); `kfree(NULL)` is a no-op.

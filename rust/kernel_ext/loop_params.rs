@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The loop module parameters (`max_loop`, `max_part`, `hw_queue_depth`),
-//! and rloop's own (`nowait`, and the debug knobs `force_async_clear` and
-//! `fail_dio_wq`).
+//! and rloop's own (the debug knobs `force_async_clear`, `fail_dio_wq` and
+//! `debug_delay_ms`).
 //!
 //! 6.12's `module!` cannot declare parameters, so `rloop_shim.c` does, with
 //! loop.c's names, permissions and setters; this module reads them.  They
@@ -15,7 +15,7 @@ extern "C" {
     static mut rloop_max_part: kernel::ffi::c_int;
     static rloop_hw_queue_depth: kernel::ffi::c_int;
     static rloop_force_async_clear: bool;
-    static rloop_nowait: bool;
+    static rloop_debug_delay_ms: kernel::ffi::c_uint;
     static rloop_fail_dio_wq: bool;
     static rloop_rdax_nr: kernel::ffi::c_int;
     static rloop_rdax_size: kernel::ffi::c_ulong;
@@ -64,11 +64,12 @@ pub(crate) fn force_async_clear() -> bool {
     unsafe { core::ptr::read_volatile(core::ptr::addr_of!(rloop_force_async_clear)) }
 }
 
-/// `nowait` (read-only): devices created from now on try direct I/O with
-/// `IOCB_NOWAIT` from `queue_rq` first.
-pub(crate) fn nowait() -> bool {
-    // SAFETY: as for `max_loop`.
-    unsafe { rloop_nowait }
+/// `debug_delay_ms` (debug, writable at run time): how long to sleep at
+/// the lifetime windows the tests widen (0: never).
+pub(crate) fn debug_delay_ms() -> u32 {
+    // SAFETY: an aligned `uint` parameter; sysfs writes store it whole, and
+    // a volatile read sees the old or the new value (READ_ONCE).
+    unsafe { core::ptr::read_volatile(core::ptr::addr_of!(rloop_debug_delay_ms)) }
 }
 
 /// `fail_dio_wq` (debug, writable at run time): creating the direct I/O

@@ -107,9 +107,10 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
 
 impl<T: MiscDevice> Drop for MiscDeviceRegistration<T> {
     fn drop(&mut self) {
-        // SAFETY: by the type invariant the device is registered.  After
-        // `misc_deregister` no new open succeeds, and open files pin the
-        // module, so no ioctl is running when the module drops this.
+        // SAFETY: by the type invariant the device is registered.  The shim
+        // deregisters it, waits for the calls in flight and fails later
+        // ones (through files opened before) with ENODEV, so nothing uses
+        // `data` after this, even on module init's error path.
         unsafe { rloop_ctl_deregister() };
         // SAFETY: `data` came from `into_foreign` in `register` and is
         // released once, here.

@@ -103,7 +103,12 @@ impl PageRef<'_> {
     }
 
     /// Copies `len` bytes at `offset` into `iter`; returns the bytes copied.
-    pub(crate) fn copy_to_iter(&self, offset: usize, len: usize, iter: &mut IovIterDest) -> usize {
+    pub(crate) fn copy_to_iter(
+        &self,
+        offset: usize,
+        len: usize,
+        iter: &mut IovIterDest<'_>,
+    ) -> usize {
         let len = len.min(PAGE_SIZE.saturating_sub(offset));
         // SAFETY: the page is live (type invariant) and the range is inside
         // it; `iter` is a valid destination iterator.
@@ -116,7 +121,7 @@ impl PageRef<'_> {
         &self,
         offset: usize,
         len: usize,
-        iter: &mut IovIterSource,
+        iter: &mut IovIterSource<'_>,
     ) -> usize {
         let len = len.min(PAGE_SIZE.saturating_sub(offset));
         // SAFETY: as in `copy_to_iter`, with a source iterator.

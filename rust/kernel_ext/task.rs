@@ -7,20 +7,24 @@
 extern "C" {
     fn rloop_memalloc_noio_save() -> kernel::ffi::c_uint;
     fn rloop_memalloc_noio_restore(flags: kernel::ffi::c_uint);
-    fn rloop_in_bio_submission() -> bool;
+    fn rloop_cond_resched();
+    #[link_name = "msleep"]
+    fn c_msleep(msecs: kernel::ffi::c_uint);
     fn rloop_local_throttle_save() -> bool;
     fn rloop_local_throttle_restore(old: bool);
 }
 
-/// Whether the current task is inside `submit_bio_noacct()` (its
-/// `bio_list` is set): a bio submitted now is only queued, and runs after
-/// the one being submitted returns, so waiting for it here never ends.
-/// A block driver's `queue_rq`, issued directly from a submitter, must not
-/// do I/O it waits for (a file system reading its metadata) in that case.
-pub(crate) fn in_bio_submission() -> bool {
-    // SAFETY: reads a field of the current task, which only that task
-    // changes.
-    unsafe { rloop_in_bio_submission() }
+/// Lets other tasks run if this one should yield (`cond_resched()`):
+/// between the requests of a long batch, as loop_process_work().
+pub(crate) fn cond_resched() {
+    // SAFETY: may sleep; callers are in process context with no spinlock.
+    unsafe { rloop_cond_resched() }
+}
+
+/// Sleeps `ms` milliseconds (`msleep`), in process context.
+pub(crate) fn msleep(ms: u32) {
+    // SAFETY: `msleep` only sleeps; callers are in process context.
+    unsafe { c_msleep(ms) }
 }
 
 /// While alive, allocations of the current task do no I/O

@@ -38,11 +38,52 @@ extern "C" {
 const TWA_RESUME: ffi::c_uint = 1;
 
 /// What runs the deferred work.
-pub(crate) trait DeferredItem: Send + Sync + Sized {
+pub(crate) trait DeferredItem: HasDeferred + Send + Sync + Sized {
     /// Runs with no locks held, in the task that queued it (task_work) or
     /// on the fallback workqueue.
     fn run(this: Arc<Self>);
 }
+
+/// A type that embeds its [`Deferred`] at a fixed offset, as
+/// `kernel::workqueue::HasWork`: implement it with [`impl_has_deferred!`].
+///
+/// # Safety
+///
+/// `OFFSET` is the offset of a `Deferred<Self>` field inside `Self`.
+pub(crate) unsafe trait HasDeferred: Sized {
+    /// The offset of the `Deferred<Self>` field.
+    const OFFSET: usize;
+
+    /// The item embedded in `this`.
+    fn deferred(this: &Self) -> &Deferred<Self>
+    where
+        Self: DeferredItem,
+    {
+        let ptr = core::ptr::from_ref(this).cast::<u8>();
+        // SAFETY: by the trait's safety requirement, `OFFSET` is the offset
+        // of a `Deferred<Self>` inside `*this`, which lives as long as the
+        // borrow.
+        unsafe { &*ptr.add(Self::OFFSET).cast::<Deferred<Self>>() }
+    }
+}
+
+/// Implements [`HasDeferred`] for a type from the name of its `Deferred`
+/// field: `impl_has_deferred!(LoopDevice { rundown });`.
+macro_rules! impl_has_deferred {
+    ($t:ty { $field:ident }) => {
+        #[allow(unsafe_code)]
+        // SAFETY: `offset_of!` gives the offset of the field, whose type
+        // the `const` check below pins to `Deferred<$t>`.
+        unsafe impl $crate::kernel_ext::task_work::HasDeferred for $t {
+            const OFFSET: usize = {
+                // The field must be a `Deferred<$t>`.
+                let _check: fn(&$t) -> &$crate::kernel_ext::task_work::Deferred<$t> = |t| &t.$field;
+                core::mem::offset_of!($t, $field)
+            };
+        }
+    };
+}
+pub(crate) use impl_has_deferred;
 
 /// How a [`Deferred`] was queued.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -106,15 +147,15 @@ impl<T: DeferredItem> Deferred<T> {
 
     /// Queues `T::run(this)` to run before the current task returns to user
     /// space, or on `fallback` for kernel threads and exiting tasks (and
-    /// always when `force_fallback`, a debug knob).  `field` finds this item
-    /// in `this`.  `EBUSY` (and `this` back) if the item is already queued.
+    /// always when `force_fallback`, a debug knob), with the item embedded
+    /// in `this` ([`HasDeferred`]).  `EBUSY` (and `this` back) if the item
+    /// is already queued.
     pub(crate) fn queue(
         this: Arc<T>,
-        field: impl Fn(&T) -> &Self,
         fallback: &Queue,
         force_fallback: bool,
     ) -> Result<Queued, (Error, Arc<T>)> {
-        let item_ptr: *const Self = field(&this);
+        let item_ptr: *const Self = T::deferred(&this);
         let raw = Arc::into_raw(this).cast_mut();
         // SAFETY: the leaked `Arc` keeps `T`, and so the item, alive.
         let item = unsafe { &*item_ptr };

@@ -12,6 +12,7 @@
 //! published with a release store, read with an acquire load, never
 //! destroyed before its owner is dropped.
 
+use super::module::ModulePinned;
 use core::{
     ops::Deref,
     ptr::NonNull,
@@ -166,11 +167,15 @@ impl PinnedDrop for LazyQueue {
 ///
 /// # Invariants
 ///
-/// `ptr` is null or a queue created by [`GlobalQueue::create`] and not yet
-/// destroyed by its [`GlobalQueueGuard`].
+/// `ptr` is null, [`CREATING`] while [`GlobalQueue::create`] allocates, or
+/// a queue created by `create` and not yet destroyed by its
+/// [`GlobalQueueGuard`].
 pub(crate) struct GlobalQueue {
     ptr: AtomicPtr<bindings::workqueue_struct>,
 }
+
+/// The slot is reserved by a `create` in progress (never dereferenced).
+const CREATING: *mut bindings::workqueue_struct = 1 as *mut _;
 
 impl GlobalQueue {
     /// An empty slot, for a `static`.
@@ -181,39 +186,45 @@ impl GlobalQueue {
     }
 
     /// Creates the queue; dropping the guard drains and destroys it.
-    /// `EBUSY` if it exists.
+    /// `EBUSY` if it exists or is being created: the slot is reserved
+    /// before anything is allocated, so there is never a loser to destroy
+    /// (seed 000).
     pub(crate) fn create(
         &'static self,
         name: core::fmt::Arguments<'_>,
         flags: u32,
     ) -> Result<GlobalQueueGuard> {
-        let q = OwnedQueue::new(name, flags)?;
-        let ptr = q.ptr.as_ptr();
-        if self
-            .ptr
+        self.ptr
             .compare_exchange(
                 core::ptr::null_mut(),
-                ptr,
-                Ordering::AcqRel,
+                CREATING,
                 Ordering::Acquire,
+                Ordering::Relaxed,
             )
-            .is_err()
-        {
-            return Err(EBUSY);
-        }
+            .map_err(|_| EBUSY)?;
+        let q = match OwnedQueue::new(name, flags) {
+            Ok(q) => q,
+            Err(e) => {
+                self.ptr.store(core::ptr::null_mut(), Ordering::Release);
+                return Err(e);
+            }
+        };
+        let ptr = q.ptr.as_ptr();
         core::mem::forget(q);
-        // INVARIANT: published above; the guard destroys it.
+        // INVARIANT: published; the guard destroys it.
+        self.ptr.store(ptr, Ordering::Release);
         Ok(GlobalQueueGuard { slot: self })
     }
 
-    /// The queue, while its guard lives.  The module keeps the guard for its
-    /// whole life and drops it last in its exit, after everything that
-    /// could call this is gone.
-    pub(crate) fn get(&'static self) -> Option<&'static Queue> {
+    /// The queue, for as long as the module is `pinned`: the module keeps
+    /// the guard for its whole life and drops it last in its exit, which
+    /// cannot run while the module is pinned.
+    pub(crate) fn get<'a>(&'static self, _pinned: &'a ModulePinned) -> Option<&'a Queue> {
         let ptr = self.ptr.load(Ordering::Acquire);
-        // SAFETY: a non-null `ptr` is a live queue (type invariant) until the
-        // guard is dropped at module exit, after all users.
-        (!ptr.is_null()).then(|| unsafe { Queue::from_raw(ptr) })
+        // SAFETY: a non-null, non-`CREATING` `ptr` is a live queue (type
+        // invariant) until the guard is dropped at module exit, which cannot
+        // happen while the module is pinned, i.e. for `'a`.
+        (!ptr.is_null() && ptr != CREATING).then(|| unsafe { Queue::from_raw(ptr) })
     }
 }
 

@@ -10,13 +10,12 @@ unload_loop() {
 	rmmod loop
 }
 
-# load_driver NAME: rloop (our module, its defaults), rloop-nw1 (nowait=1)
+# load_driver NAME: rloop (our module, its defaults)
 # or cloop (the C loop.ko at $RLOOP_CLOOP).
 load_driver() {
 	unload_loop || return 1
 	case $1 in
 	rloop) modprobe loop ;;
-	rloop-nw1) modprobe loop nowait=1 ;;
 	cloop) insmod "$RLOOP_CLOOP" ;;
 	esac
 }

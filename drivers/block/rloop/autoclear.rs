@@ -3,11 +3,12 @@
 //! The clear after the last close (__loop_clr_fd()), deferred through
 //! task_work (REQUIREMENTS.md section 5).
 
-use crate::device::{LoopDevice, State};
+use crate::device::{Lifecycle, LoopDevice, State};
 use crate::kernel_ext::{
     block::mq::DiskRef,
     loop_params,
     loop_uapi::{flags::*, LO_NAME_SIZE},
+    module::ModulePinned,
     task_work::{Deferred, DeferredItem},
 };
 use kernel::{
@@ -19,9 +20,9 @@ impl LoopDevice {
     /// `release` (lo_release()), under `disk->open_mutex`: only the last
     /// close counts, and it only changes the state and queues the clear
     /// (seed 003): task_work in the closer's context, or the module's
-    /// rundown workqueue for kernel threads, exiting tasks and
-    /// `force_async_clear`.
-    pub(crate) fn release(dev: ArcBorrow<'_, LoopDevice>, disk: &DiskRef) {
+    /// rundown workqueue (not the device's own) for kernel threads, exiting
+    /// tasks and `force_async_clear`.
+    pub(crate) fn release(dev: ArcBorrow<'_, LoopDevice>, disk: &DiskRef, pinned: &ModulePinned) {
         if disk.openers() > 0 {
             return;
         }
@@ -35,12 +36,12 @@ impl LoopDevice {
         if !need_clear {
             return;
         }
-        let Some(fallback) = crate::RUNDOWN_WQ.get() else {
+        let Some(fallback) = crate::RUNDOWN_WQ.get(pinned) else {
             return;
         };
         let dev: Arc<LoopDevice> = dev.into();
         let force = loop_params::force_async_clear();
-        if let Err((e, _)) = Deferred::queue(dev, |d| &d.rundown, fallback, force) {
+        if let Err((e, _)) = Deferred::queue(dev, fallback, force) {
             // Already queued: that clear will do.
             pr_debug!("rundown already queued ({:?})\n", e);
         }
@@ -48,23 +49,24 @@ impl LoopDevice {
 
     /// The deferred part of the clear (__loop_clr_fd()): runs with no lock
     /// held, from task_work before the last closer returns to user space, or
-    /// on the module's rundown workqueue (`RUNDOWN_WQ`).
-    fn clear(&self) {
+    /// on the module's rundown workqueue.  Returns the binding's lifecycle
+    /// references for the caller to release after its last use of the
+    /// device.
+    fn clear(&self) -> Option<Lifecycle> {
         let config = self.config.lock();
-        let (b, flags) = {
+        let (b, lifecycle, flags) = {
             let mut shared = self.shared.lock();
             if shared.state != State::Rundown {
-                return;
+                return None;
             }
-            let Some(b) = shared.binding.take() else {
-                return;
-            };
+            let b = shared.binding.take()?;
+            let lifecycle = shared.lifecycle.take()?;
             shared.offset = 0;
             shared.sizelimit = 0;
             shared.file_name = [0; LO_NAME_SIZE];
-            (b, shared.flags)
+            (b, lifecycle, shared.flags)
         };
-        let disk = &b.disk;
+        let disk = &*lifecycle.disk;
         // Back to 512-byte blocks; the rest (write cache, rotational,
         // discard) stays until the next bind, as in loop.c.  On failure the
         // old limits stay, harmless for an unbound device.
@@ -93,13 +95,31 @@ impl LoopDevice {
             shared.flags = 0;
             self.set_state(&mut shared, State::Unbound);
         }
-        // Puts the file (deferred by fput), the disk and, last, the module.
+        // The backing file: its last reference, since no request holds one
+        // past its end (io.rs), so fput closes it before the closer returns
+        // to user space (seed 003: the backing file system can be unmounted
+        // right after).
         drop(b);
+        Some(lifecycle)
     }
 }
 
 impl DeferredItem for LoopDevice {
+    /// The clear, then the releases in the order that keeps each one's
+    /// code alive: the device (its last reference may free it here, in the
+    /// closer's context or the rundown queue, never on the I/O path), then
+    /// the disk, then the module, whose put runs in core code after this
+    /// returns (`ModuleRef`).
     fn run(this: Arc<Self>) {
-        this.clear();
+        let lifecycle = this.clear();
+        let ms = loop_params::debug_delay_ms();
+        if ms > 0 {
+            // Widens the window for LOOP_CTL_REMOVE and rmmod (tests).
+            crate::kernel_ext::task::msleep(ms);
+        }
+        drop(this);
+        if let Some(lifecycle) = lifecycle {
+            lifecycle.release();
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! of a new backing file (loop_check_backing_file(), loop_validate_file())
 //! and the exclusive claim.
 
-use crate::device::{loop_size, Binding, LoopDevice, State};
+use crate::device::{loop_size, Binding, Lifecycle, LoopDevice, State};
 use crate::kernel_ext::{
     block::{
         mq::{queue_data_of_file, DiskRef},
@@ -68,6 +68,12 @@ impl LoopDevice {
         self.wq.get_or_create(|| {
             OwnedQueue::new(format_args!("loop{}", number), WQ_UNBOUND_FREEZABLE)
         })?;
+        // rloop stays loaded while bound (loop.c's `__module_get`); taken
+        // before the disk changes, so that its failure changes nothing.
+        let lifecycle = Lifecycle {
+            disk: disk.to_aref(),
+            module: ModuleRef::get()?,
+        };
 
         disk.set_limits(&Self::limits(
             &file,
@@ -101,8 +107,6 @@ impl LoopDevice {
                 read_only,
                 has_fsync,
                 old_gfp,
-                disk: disk.to_aref(),
-                _module: ModuleRef::get(),
             },
             GFP_KERNEL,
         ) {
@@ -119,6 +123,7 @@ impl LoopDevice {
         {
             let mut shared = self.shared.lock();
             shared.binding = Some(binding);
+            shared.lifecycle = Some(lifecycle);
             shared.flags = lo_flags;
             shared.offset = info.lo_offset;
             shared.sizelimit = info.lo_sizelimit;
@@ -200,8 +205,6 @@ impl LoopDevice {
                 read_only: old.read_only,
                 has_fsync,
                 old_gfp,
-                disk: disk.to_aref(),
-                _module: ModuleRef::get(),
             },
             GFP_KERNEL,
         )?;
@@ -215,7 +218,7 @@ impl LoopDevice {
         }
         drop(config);
         drop(validate);
-        // Puts the old file (and our references) outside every lock.
+        // Puts the old file outside every lock.
         drop(old);
         Ok(flags & LO_FLAGS_PARTSCAN != 0)
     }

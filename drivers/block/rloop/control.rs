@@ -106,7 +106,10 @@ impl Registry {
                 Ok(number as i32)
             }
             Err(e) => {
-                self.devices.lock().remove(&number);
+                // The entry (maybe the last reference to the device, whose
+                // drop destroys its workqueues) is dropped after the lock.
+                let entry = self.devices.lock().remove(&number);
+                drop(entry);
                 Err(e)
             }
         }
@@ -137,8 +140,23 @@ impl Registry {
         };
         // del_gendisk() without our locks held; the number stays reserved.
         drop(disk);
-        self.devices.lock().remove(&number);
+        // As lo_free_disk(): the device (usually its last reference, whose
+        // drop destroys its workqueues) goes after loop_ctl_mutex is
+        // released, so lockdep sees no loop_ctl_mutex -> (wq_completion)
+        // edge.
+        let entry = self.devices.lock().remove(&number);
+        Self::debug_delay();
+        drop(entry);
         Ok(())
+    }
+
+    /// Sleeps `debug_delay_ms` (debug knob) between the removal of a device
+    /// from the index and the drop of its last reference, for the tests.
+    fn debug_delay() {
+        let ms = loop_params::debug_delay_ms();
+        if ms > 0 {
+            crate::kernel_ext::task::msleep(ms);
+        }
     }
 
     /// The number of an unbound device, adding one if there is none

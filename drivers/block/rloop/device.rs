@@ -22,18 +22,19 @@
 use crate::kernel_ext::{
     block::{
         mq::{
-            self, flags, DiskRef, GenDisk, GenDiskBuilder, Limits, Operations, RequestDrain, TagSet,
+            flags, DiskRef, Dispatch, GenDisk, GenDiskBuilder, Job, Limits, Operations,
+            OwnedRequest, RequestDrain, TagSet,
         },
         BlockDevice,
     },
     fs::File,
     loop_params,
     loop_uapi::{flags::LO_FLAGS_DIRECT_IO, LO_NAME_SIZE},
-    module::ModuleRef,
-    task_work::Deferred,
+    module::{ModulePinned, ModuleRef},
+    task_work::{impl_has_deferred, Deferred},
     workqueue::{LazyQueue, LazyQueueKind},
 };
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::{
     bindings::gfp_t,
     new_mutex, new_spinlock,
@@ -60,29 +61,56 @@ pub(crate) enum State {
     Deleting,
 }
 
-/// What a bound device does I/O on.  Immutable: a change of offset or size
-/// limit would publish a new one.  Dropping the last reference puts the
-/// file, the module and the disk references.
+/// What a bound device does I/O on.  Immutable: `LOOP_CHANGE_FD` publishes
+/// a new one.  Dropping the last reference puts the backing file, nothing
+/// else: the lifecycle references are in [`Lifecycle`], which the I/O path
+/// never holds.
 pub(crate) struct Binding {
     pub(crate) file: ARef<File>,
     pub(crate) read_only: bool,
     pub(crate) has_fsync: bool,
     /// The backing file's page-cache gfp mask before we bound it.
     pub(crate) old_gfp: gfp_t,
+}
+
+/// What keeps a bound device's disk and the module alive: taken by the
+/// bind, held by the device (`Shared::lifecycle`), released by the clear
+/// only, explicitly, the module last, after the clear's last use of the
+/// device.  No request, worker or completion ever holds it, so no drop on
+/// the I/O path can run `free_disk`, `destroy_workqueue` or the module put.
+pub(crate) struct Lifecycle {
     /// Our disk, for the deferred clear (which runs outside any callback).
     pub(crate) disk: ARef<DiskRef>,
     /// rloop stays loaded while a device is bound (loop.c's `__module_get`).
-    pub(crate) _module: ModuleRef,
+    pub(crate) module: ModuleRef,
+}
+
+impl Lifecycle {
+    /// Releases the references: the disk (whose last put may free it and
+    /// the device with it), then the module (put from core code, after
+    /// the caller's last instruction: see `ModuleRef`).
+    pub(crate) fn release(self) {
+        let Lifecycle { disk, module } = self;
+        drop(disk);
+        drop(module);
+    }
 }
 
 /// What one request needs of the configuration.  Offset and direct I/O
 /// mode change only with the queue frozen, so they hold for the request.
+///
+/// Exists only attached to the request's [`Job`] ([`LoopDevice::start`]),
+/// which drops it before the request ends: a handler cannot keep the
+/// backing file past the end of its request.
 pub(crate) struct IoSnapshot {
     pub(crate) binding: Arc<Binding>,
     pub(crate) offset: u64,
     /// Direct I/O mode (`use_dio`: `LO_FLAGS_DIRECT_IO` in the flags).
     pub(crate) dio: bool,
 }
+
+/// A request in the device's handler, with its snapshot attached.
+pub(crate) type IoJob<'a> = Job<'a, LoopDevice, IoSnapshot>;
 
 /// State under `lo_lock`.
 pub(crate) struct Shared {
@@ -94,6 +122,9 @@ pub(crate) struct Shared {
     pub(crate) file_name: [u8; LO_NAME_SIZE],
     /// What the I/O path uses; `Some` exactly while bound or in rundown.
     pub(crate) binding: Option<Arc<Binding>>,
+    /// The disk and module references of the binding; `Some` exactly
+    /// while bound or in rundown.
+    pub(crate) lifecycle: Option<Lifecycle>,
 }
 
 /// loop.c's `loop_validate_mutex`: serialises walks of loop-device chains
@@ -147,16 +178,12 @@ pub(crate) struct LoopDevice {
     /// only when the device is freed.
     #[pin]
     pub(crate) dio_wq: LazyQueue,
-    /// Direct I/O is tried with `IOCB_NOWAIT` from `queue_rq` first (the
-    /// `nowait` parameter when the device was created).
-    pub(crate) nowait: bool,
-    /// NOWAIT attempts to skip after one that could not proceed (the
-    /// sparse-file regression guard; see io.rs).
-    pub(crate) nowait_skip: AtomicU32,
     /// The clear after the last close (no allocation in `release`).
     #[pin]
     pub(crate) rundown: Deferred<LoopDevice>,
 }
+
+impl_has_deferred!(LoopDevice { rundown });
 
 impl LoopDevice {
     /// A new, unbound device number `number`.
@@ -179,6 +206,7 @@ impl LoopDevice {
                         sizelimit: 0,
                         file_name: [0; LO_NAME_SIZE],
                         binding: None,
+                        lifecycle: None,
                     },
                     "rloop:lo_lock"
                 ),
@@ -187,8 +215,6 @@ impl LoopDevice {
                 wq <- LazyQueue::new(LazyQueueKind::Worker),
                 drain,
                 dio_wq <- LazyQueue::new(LazyQueueKind::DioCompletion),
-                nowait: loop_params::nowait(),
-                nowait_skip: AtomicU32::new(0),
                 rundown <- Deferred::new(),
             }),
             GFP_KERNEL,
@@ -227,12 +253,7 @@ impl LoopDevice {
                 1,
                 depth,
                 1,
-                flags::SHOULD_MERGE
-                    | flags::STACKING
-                    | flags::NO_SCHED_BY_DEFAULT
-                    // The NOWAIT path submits from `queue_rq`, and even an
-                    // IOCB_NOWAIT submission may allocate with GFP_NOIO.
-                    | if self.nowait { flags::BLOCKING } else { 0 },
+                flags::SHOULD_MERGE | flags::STACKING | flags::NO_SCHED_BY_DEFAULT,
             ),
             GFP_KERNEL,
         )?;
@@ -265,15 +286,26 @@ impl LoopDevice {
         self.shared.lock().binding.clone()
     }
 
-    /// The binding and offset for one request.  Offset changes freeze the
-    /// queue, so they never happen while a request is in flight.
-    pub(crate) fn io_snapshot(&self) -> Option<IoSnapshot> {
-        let shared = self.shared.lock();
-        shared.binding.clone().map(|binding| IoSnapshot {
-            binding,
-            offset: shared.offset,
-            dio: shared.flags & LO_FLAGS_DIRECT_IO != 0,
-        })
+    /// Attaches the binding and offset to a request's job (the only way to
+    /// get an [`IoSnapshot`]); ends the request with `EIO` and returns
+    /// `None` if the device is not bound.  Offset and mode changes freeze
+    /// the queue, so they never happen while a request is in flight.
+    pub(crate) fn start(job: Job<'_, Self>) -> Option<IoJob<'_>> {
+        let snapshot = {
+            let shared = job.data().shared.lock();
+            shared.binding.clone().map(|binding| IoSnapshot {
+                binding,
+                offset: shared.offset,
+                dio: shared.flags & LO_FLAGS_DIRECT_IO != 0,
+            })
+        };
+        match snapshot {
+            Some(s) => Some(job.hold(s)),
+            None => {
+                job.complete(Err(EIO));
+                None
+            }
+        }
     }
 
     /// The queue limits for `file` with `block_size` (loop_update_limits()):
@@ -342,23 +374,19 @@ impl Operations for LoopDevice {
 
     fn queue_rq(
         dev: ArcBorrow<'_, LoopDevice>,
-        rq: ARef<mq::Request<Self>>,
+        rq: OwnedRequest<Self>,
         _is_last: bool,
-    ) -> Result {
-        dev.queue_rq(rq)
-    }
-
-    fn work(dev: ArcBorrow<'_, LoopDevice>, rq: ARef<mq::Request<Self>>) {
-        dev.handle(rq)
-    }
-
-    fn aio_complete(
-        dev: ArcBorrow<'_, LoopDevice>,
-        rq: ARef<mq::Request<Self>>,
-        ret: isize,
-        nowait: bool,
+        dispatch: &Dispatch,
     ) {
-        dev.aio_complete(rq, ret, nowait)
+        dev.queue_rq(rq, dispatch)
+    }
+
+    fn work(job: Job<'_, Self>) {
+        LoopDevice::handle(job)
+    }
+
+    fn aio_complete(job: Job<'_, Self>, ret: isize) {
+        LoopDevice::aio_complete(job, ret)
     }
 
     fn open(dev: ArcBorrow<'_, LoopDevice>, _disk: &DiskRef, _mode: u32) -> Result {
@@ -368,8 +396,8 @@ impl Operations for LoopDevice {
         }
     }
 
-    fn release(dev: ArcBorrow<'_, LoopDevice>, disk: &DiskRef) {
-        LoopDevice::release(dev, disk)
+    fn release(dev: ArcBorrow<'_, LoopDevice>, disk: &DiskRef, pinned: &ModulePinned) {
+        LoopDevice::release(dev, disk, pinned)
     }
 
     fn ioctl(

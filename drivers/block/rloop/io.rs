@@ -2,69 +2,54 @@
 
 //! Request handling: backing-file I/O in the device's worker, through the
 //! page cache or, in direct I/O mode, as asynchronous kiocbs over the
-//! request's pages (with a NOWAIT attempt from `queue_rq` first), whose
-//! short completions finish on the device's completion queue.
+//! request's pages, whose short completions finish on the device's
+//! completion queue.
+//!
+//! Every handler gets its request as a [`Job`] and the device's snapshot
+//! only attached to it ([`LoopDevice::start`]): ending the request (or
+//! handing it to a transfer or a queue) drops the snapshot first, so a
+//! handler never holds the backing file past its request's end, and uses
+//! the device only through the job, which the borrow checker stops at the
+//! end.
 
-use crate::device::{Binding, IoSnapshot, LoopDevice, SECTOR_SHIFT};
+use crate::device::{IoJob, LoopDevice, SECTOR_SHIFT};
 use crate::kernel_ext::{
-    block::mq::{Op, Request, RwMode},
+    block::mq::{Dispatch, Job, Op, OwnedRequest, Request, RwMode},
     errno,
     fs::{File, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE},
     loop_params,
     task::{self, LocalThrottleScope, NoIoScope},
     workqueue::{OwnedQueue, WQ_MEM_RECLAIM, WQ_UNBOUND_FREEZABLE},
 };
-use core::sync::atomic::Ordering;
-use kernel::{prelude::*, types::ARef};
+use kernel::prelude::*;
 
-/// NOWAIT attempts skipped after one that could not proceed without
-/// blocking: reads that keep needing to wait (over dirty cached pages, or
-/// bios the backing device must split, which 6.12 fails with `EAGAIN` when
-/// NOWAIT) would otherwise pay for two submissions each.
-const NOWAIT_BACKOFF: u32 = 64;
+/// Why a request did not complete in full.
+enum Failure {
+    /// It failed with this error.
+    Error(Error),
+    /// A read found the end of the backing file after this many bytes:
+    /// they complete, the rest is zeroed and fails (lo_complete_rq()).
+    ShortRead(u32),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Error(e)
+    }
+}
 
 impl LoopDevice {
-    /// `queue_rq` (loop_queue_rq()): fails unless bound.  File I/O happens
-    /// in the device's worker (seed 002), except, with `nowait=1`, a direct
-    /// I/O read tried first with `IOCB_NOWAIT`, which does not wait for the
-    /// backing file's locks: if it cannot proceed it ends with `EAGAIN` and
-    /// the request goes to the worker.  Writes always go to the worker:
-    /// NOWAIT never paid for them in the bench (nowait=1 / nowait=0 from
-    /// 0.135 to 0.957 on ext4), as allocation, cached pages and bio splits
-    /// all answer `EAGAIN`.  Never while the submitter is inside
-    /// `submit_bio` (issued directly from it): the backing file system may
-    /// still read its metadata synchronously, and that bio would only be
-    /// queued behind ours, forever (found by the integrity test: fio hung
-    /// on an ext4 extent block read).
-    pub(crate) fn queue_rq(&self, rq: ARef<Request<Self>>) -> Result {
+    /// `queue_rq` (loop_queue_rq()): fails unless bound; file I/O happens
+    /// in the device's worker (seed 002), never in the submitter's context.
+    pub(crate) fn queue_rq(&self, rq: OwnedRequest<Self>, dispatch: &Dispatch) {
         if !self.is_bound() {
-            return Err(EIO);
+            rq.end(Err(EIO));
+            return;
         }
-        let wq = self.wq.get().ok_or(EIO)?;
-        if self.nowait && rq.op() == Op::Read && !task::in_bio_submission() && self.nowait_ready() {
-            if let Some(io) = self.io_snapshot() {
-                if io.dio && io.binding.file.can_nowait() && self.dio_wq.get().is_some() {
-                    if let Ok(pos) = Self::position(&rq, io.offset) {
-                        let _noio = NoIoScope::enter();
-                        let mode = RwMode {
-                            direct: true,
-                            nowait: true,
-                        };
-                        Request::submit_aio(rq, &io.binding.file, pos, mode);
-                        return Ok(());
-                    }
-                }
-            }
+        match self.wq.get() {
+            Some(wq) => self.drain.push(rq, wq, dispatch),
+            None => rq.end(Err(EIO)),
         }
-        self.drain.push(rq, wq);
-        Ok(())
-    }
-
-    /// Whether to try NOWAIT now, counting down the skips after a failure.
-    fn nowait_ready(&self) -> bool {
-        self.nowait_skip
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
-            .is_err()
     }
 
     /// The byte position in the backing file of a read or write (a flush
@@ -77,46 +62,69 @@ impl LoopDevice {
             .ok_or(EIO)
     }
 
+    /// Sleeps `debug_delay_ms` (debug knob): after the handler released
+    /// what it held, before the request ends, to widen the window in which
+    /// the last close, `LOOP_CTL_REMOVE` and `rmmod` race the end.
+    fn debug_delay() {
+        let ms = loop_params::debug_delay_ms();
+        if ms > 0 {
+            task::msleep(ms);
+        }
+    }
+
+    /// Ends the request of `job` with `status` after its snapshot is
+    /// released (and the debug delay, in process context).
+    fn finish(job: IoJob<'_>, status: Result) {
+        let job = job.hold(());
+        Self::debug_delay();
+        job.complete(status);
+    }
+
     /// The request's work item, in the device's worker or, for the rest of
-    /// a short direct transfer, in the completion queue.  Ending the
-    /// request (or handing it to an asynchronous transfer) is the last
-    /// thing it does (seed 001): its memory is the request's.
-    pub(crate) fn handle(&self, rq: ARef<Request<Self>>) {
-        let Some(io) = self.io_snapshot() else {
-            let _ = Request::complete(rq, Err(EIO));
+    /// a short direct transfer, in the completion queue.
+    pub(crate) fn handle(job: Job<'_, Self>) {
+        let Some(job) = Self::start(job) else {
             return;
         };
         let _noio = NoIoScope::enter();
         let _throttle = LocalThrottleScope::enter();
-        if let Some(done) = rq.take_result() {
-            let status = self.finish_short(&rq, &io, done);
-            let _ = Request::complete(rq, status);
-            return;
+        if let Some(done) = job.request().take_result() {
+            let status = Self::finish_short(&job, done);
+            return Self::finish_status(job, status);
         }
-        if io.dio && matches!(rq.op(), Op::Read | Op::Write) {
-            if io.binding.read_only && rq.op() == Op::Write {
-                let _ = Request::complete(rq, Err(EIO));
-                return;
+        let io = job.held();
+        if io.dio && matches!(job.request().op(), Op::Read | Op::Write) {
+            if io.binding.read_only && job.request().op() == Op::Write {
+                return Self::finish(job, Err(EIO));
             }
-            let pos = match Self::position(&rq, io.offset) {
+            let pos = match Self::position(job.request(), io.offset) {
                 Ok(pos) => pos,
-                Err(e) => {
-                    let _ = Request::complete(rq, Err(e));
-                    return;
-                }
+                Err(e) => return Self::finish(job, Err(e)),
             };
-            if self.dio_completion_queue() {
-                let mode = RwMode {
-                    direct: true,
-                    nowait: false,
-                };
-                Request::submit_aio(rq, &io.binding.file, pos, mode);
+            if job.data().dio_completion_queue() {
+                let file = io.binding.file.clone();
+                let job = job.hold(());
+                Self::debug_delay();
+                job.submit_aio(file, pos, RwMode { direct: true });
                 return;
             }
             // No completion queue: the same direct I/O, synchronously.
         }
-        let status = self.do_request(&rq, &io);
-        let _ = Request::complete(rq, status);
+        let status = Self::do_request(&job);
+        Self::finish_status(job, status);
+    }
+
+    /// Ends `job` with the outcome of its transfer.
+    fn finish_status(job: IoJob<'_>, status: Result<(), Failure>) {
+        match status {
+            Ok(()) => Self::finish(job, Ok(())),
+            Err(Failure::Error(e)) => Self::finish(job, Err(e)),
+            Err(Failure::ShortRead(good)) => {
+                let job = job.hold(());
+                Self::debug_delay();
+                job.complete_short_read(good);
+            }
+        }
     }
 
     /// The direct I/O completion queue, created by the first direct I/O of
@@ -139,40 +147,26 @@ impl LoopDevice {
     }
 
     /// The end of an asynchronous direct transfer (lo_rw_aio_complete()),
-    /// in whatever context the backing file completes it.
-    pub(crate) fn aio_complete(&self, rq: ARef<Request<Self>>, ret: isize, nowait: bool) {
-        let bytes = rq.bytes() as isize;
+    /// in whatever context the backing file completes it.  A short one
+    /// finishes in process context, on the completion queue.
+    pub(crate) fn aio_complete(job: Job<'_, Self>, ret: isize) {
+        let bytes = job.request().bytes() as isize;
         if ret == bytes {
-            let _ = Request::complete(rq, Ok(()));
-        } else if nowait && ret == EAGAIN.to_errno() as isize {
-            // Could not proceed without blocking: back off for a while and
-            // let the worker do it.
-            self.nowait_skip.store(NOWAIT_BACKOFF, Ordering::Relaxed);
-            match self.wq.get() {
-                Some(wq) => self.drain.push(rq, wq),
-                None => {
-                    let _ = Request::complete(rq, Err(EIO));
-                }
-            }
+            job.complete(Ok(()));
         } else if ret < 0 {
-            let _ = Request::complete(rq, Err(Error::from_errno(ret as i32)));
+            job.complete(Err(Error::from_errno(ret as i32)));
         } else {
-            // Short: finish in process context.
-            rq.stash_result(ret);
-            match self.dio_wq.get() {
-                Some(wq) => Request::queue_work(rq, wq),
-                None => {
-                    let _ = Request::complete(rq, Err(EIO));
-                }
-            }
+            job.request().stash_result(ret);
+            job.queue_work(|dev| dev.dio_wq.get());
         }
     }
 
     /// The rest of a transfer that stopped short after `done` bytes, through
-    /// the page cache (it may be unaligned).  A read that finds the end of
-    /// the file zero-fills and fails, as loop.c's lo_complete_rq().
-    fn finish_short(&self, rq: &Request<Self>, io: &IoSnapshot, done: isize) -> Result {
+    /// the page cache (it may be unaligned).
+    fn finish_short(job: &IoJob<'_>, done: isize) -> Result<(), Failure> {
         let done = usize::try_from(done).map_err(|_| EIO)?;
+        let io = job.held();
+        let rq = job.request();
         let start = Self::position(rq, io.offset)?;
         Self::transfer_from(rq, &io.binding.file, start, done, false)
     }
@@ -181,21 +175,26 @@ impl LoopDevice {
     /// with no driver lock held and NOIO allocations; reads and writes
     /// through the page cache, or direct when the device is in direct I/O
     /// mode but has no completion queue.
-    fn do_request(&self, rq: &Request<Self>, io: &IoSnapshot) -> Result {
+    fn do_request(job: &IoJob<'_>) -> Result<(), Failure> {
+        let io = job.held();
         let b = &io.binding;
+        let rq = job.request();
         match rq.op() {
             Op::Read | Op::Write => {
                 if b.read_only && rq.op() == Op::Write {
-                    return Err(EIO);
+                    return Err(EIO.into());
                 }
                 let pos = Self::position(rq, io.offset)?;
-                // Beyond the end of the backing file (truncated underneath
-                // us) a read gets zeroes and EIO, as in loop.c.
                 Self::transfer_from(rq, &b.file, pos, 0, io.dio)
             }
-            Op::Flush => b.file.fsync(),
+            // lo_req_flush(): every error but EINVAL is an I/O error.
+            Op::Flush => Ok(b
+                .file
+                .fsync()
+                .map_err(|e| if e == EINVAL { e } else { EIO })?),
             Op::Discard => {
-                self.fallocate(rq, b, Self::position(rq, io.offset)?, FALLOC_FL_PUNCH_HOLE)
+                let pos = Self::position(rq, io.offset)?;
+                Ok(Self::fallocate(job, pos, FALLOC_FL_PUNCH_HOLE)?)
             }
             // Punch unless the caller wants the blocks kept allocated.
             Op::WriteZeroes => {
@@ -204,23 +203,25 @@ impl LoopDevice {
                 } else {
                     FALLOC_FL_PUNCH_HOLE
                 };
-                self.fallocate(rq, b, Self::position(rq, io.offset)?, mode)
+                let pos = Self::position(rq, io.offset)?;
+                Ok(Self::fallocate(job, pos, mode)?)
             }
-            Op::Other(_) => Err(EIO),
+            Op::Other(_) => Err(EIO.into()),
         }
     }
 
     /// Transfers the request's data from byte `done` on, synchronously,
     /// until all of it is done; `direct` applies to the first pass only (a
     /// short direct read ends unaligned, at the end of the file).  A read
-    /// that finds the end of the file zero-fills and fails, as loop.c.
+    /// that finds the end of the file is short (`Failure::ShortRead`); a
+    /// write that makes no progress fails.
     fn transfer_from(
         rq: &Request<Self>,
         file: &File,
         start: i64,
         mut done: usize,
         direct: bool,
-    ) -> Result {
+    ) -> Result<(), Failure> {
         let bytes = rq.bytes() as usize;
         let mut direct = direct;
         while done < bytes {
@@ -232,9 +233,9 @@ impl LoopDevice {
             direct = false;
             if n == 0 {
                 if rq.op() == Op::Read {
-                    rq.zero_fill();
+                    return Err(Failure::ShortRead(u32::try_from(done).map_err(|_| EIO)?));
                 }
-                return Err(EIO);
+                return Err(EIO.into());
             }
             done += n;
         }
@@ -244,15 +245,17 @@ impl LoopDevice {
     /// Discard and write-zeroes through `fallocate` (lo_fallocate()): if the
     /// backing file cannot do it, fail this request and stop advertising
     /// the operation.
-    fn fallocate(&self, rq: &Request<Self>, b: &Binding, pos: i64, mode: i32) -> Result {
-        let disk = &b.disk;
+    fn fallocate(job: &IoJob<'_>, pos: i64, mode: i32) -> Result {
+        let rq = job.request();
+        let disk = rq.disk();
         if disk.max_discard_sectors() == 0 {
             return Err(errno::eopnotsupp());
         }
-        match b
-            .file
-            .fallocate(mode | FALLOC_FL_KEEP_SIZE, pos, i64::from(rq.bytes()))
-        {
+        match job.held().binding.file.fallocate(
+            mode | FALLOC_FL_KEEP_SIZE,
+            pos,
+            i64::from(rq.bytes()),
+        ) {
             Ok(()) => Ok(()),
             Err(e) if e == errno::eopnotsupp() => {
                 disk.clear_limits(

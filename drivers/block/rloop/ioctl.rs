@@ -22,7 +22,7 @@ use kernel::{
 
 impl LoopDevice {
     /// `LOOP_SET_CAPACITY` (loop_set_capacity()): re-reads the backing size.
-    pub(crate) fn set_capacity(&self) -> Result<i32> {
+    pub(crate) fn set_capacity(&self, disk: &DiskRef) -> Result<i32> {
         let _config = self.config.lock();
         let (offset, sizelimit, b) = {
             let shared = self.shared.lock();
@@ -31,8 +31,7 @@ impl LoopDevice {
                 _ => return Err(ENXIO),
             }
         };
-        b.disk
-            .set_capacity_and_notify(loop_size(offset, sizelimit, &b.file));
+        disk.set_capacity_and_notify(loop_size(offset, sizelimit, &b.file));
         Ok(0)
     }
 
@@ -104,7 +103,7 @@ impl LoopDevice {
                 if !writable_or_admin() {
                     return Err(EPERM);
                 }
-                self.set_capacity()
+                self.set_capacity(disk)
             }
             LOOP_SET_DIRECT_IO => {
                 if !writable_or_admin() {

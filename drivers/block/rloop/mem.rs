@@ -15,7 +15,10 @@
 //! is never freed while the disk lives; flush has nothing to do.
 
 use crate::kernel_ext::{
-    block::mq::{self, flags, GenDisk, GenDiskBuilder, Limits, Op, Operations, TagSet},
+    block::mq::{
+        self, flags, Dispatch, GenDisk, GenDiskBuilder, Job, Limits, Op, Operations, OwnedRequest,
+        TagSet,
+    },
     page::{PageRef, ZeroedPage, PAGE_SIZE},
     task::NoIoScope,
     workqueue::{OwnedQueue, WQ_MEM_RECLAIM, WQ_UNBOUND_FREEZABLE},
@@ -25,7 +28,6 @@ use kernel::{
     bindings,
     prelude::*,
     sync::{Arc, ArcBorrow},
-    types::ARef,
 };
 
 /// `SECTOR_SHIFT`.
@@ -203,26 +205,25 @@ impl Operations for MemDisk {
 
     fn queue_rq(
         dev: ArcBorrow<'_, MemDisk>,
-        rq: ARef<mq::Request<Self>>,
+        rq: OwnedRequest<Self>,
         _is_last: bool,
-    ) -> Result {
+        _dispatch: &Dispatch,
+    ) {
         match dev.do_request(&rq, Alloc::NoWait) {
-            Err(e) if e == EAGAIN => mq::Request::queue_work(rq, &dev.wq),
-            status => {
-                let _ = mq::Request::end(rq, status);
-            }
+            // The disk lives until `queue_rq` returns (`Dispatch`).
+            Err(e) if e == EAGAIN => rq.queue_work(&dev.wq),
+            status => rq.end(status),
         }
-        Ok(())
     }
 
     /// A request that needs to sleep to allocate, in the disk's worker.
-    fn work(dev: ArcBorrow<'_, MemDisk>, rq: ARef<mq::Request<Self>>) {
+    fn work(job: Job<'_, Self>) {
         // Page allocations here must not recurse into I/O: we are on the
         // I/O path of whatever writes to this disk.
         let status = {
             let _noio = NoIoScope::enter();
-            dev.do_request(&rq, Alloc::Sleep)
+            job.data().do_request(job.request(), Alloc::Sleep)
         };
-        let _ = mq::Request::end(rq, status);
+        job.end(status);
     }
 }

@@ -107,7 +107,6 @@ impl kernel::Module for RLoop {
 
         let rundown_wq = RUNDOWN_WQ.create(format_args!("loop-rundown"), WQ_UNBOUND_FREEZABLE)?;
         let registry = Registry::new(part_shift)?;
-        let control = MiscDeviceRegistration::<LoopControl>::register(registry.clone())?;
         let major =
             MajorRegistration::<Registry>::new(LOOP_MAJOR, c_str!("loop"), registry.clone())
                 .map_err(|_| EIO)?;
@@ -128,6 +127,8 @@ impl kernel::Module for RLoop {
                 }
             }
         }
+        // Last, so that no error path deregisters it with files open.
+        let control = MiscDeviceRegistration::<LoopControl>::register(registry.clone())?;
         pr_info!("module loaded\n");
         Ok(RLoop {
             registry,

@@ -16,6 +16,7 @@
 mod aio;
 mod drain;
 mod gen_disk;
+mod job;
 pub(crate) mod operations;
 mod request;
 mod tag_set;
@@ -23,6 +24,7 @@ mod tag_set;
 pub(crate) use aio::RwMode;
 pub(crate) use drain::RequestDrain;
 pub(crate) use gen_disk::{DiskRef, GenDisk, GenDiskBuilder, Limits};
-pub(crate) use operations::{queue_data_of_file, Operations};
-pub(crate) use request::{Op, Request};
+pub(crate) use job::Job;
+pub(crate) use operations::{queue_data_of_file, Dispatch, Operations, QueueDataBorrowed};
+pub(crate) use request::{Op, OwnedRequest, Request};
 pub(crate) use tag_set::{flags, TagSet};

@@ -28,7 +28,7 @@
 scratch
 chmod 755 "$SCRATCH"
 abi=$RLOOP_REPO/tools/vm/lib/abi_parity.py
-pending=" 3 6 "
+pending=" 3 "
 
 # No udev "watch" on loop devices: its change uevents after every close of
 # a writable opener would land in row 1's counts (see 43-partitions.sh).

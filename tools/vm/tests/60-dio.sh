@@ -16,8 +16,6 @@
 #    randrw, iodepth 64, on backing files on ext4 and on xfs, while
 #    `losetup --direct-io=off/on` toggles every 2 s, for RLOOP_DIO_SECONDS
 #    per engine and file system (default 10; `make stress` 300).
-# 5. The NOWAIT fast path on and off (module parameter nowait): a short
-#    random-read run each, the ratio printed (not asserted: timing).
 scratch
 secs=${RLOOP_DIO_SECONDS:-10}
 secs=$(budget_secs "$secs" 6 5) # four R14 runs, and the rest
@@ -199,23 +197,6 @@ r14() { # FS ENGINE
 }
 for fs in e x; do for engine in libaio io_uring; do r14 $fs $engine; done; done
 
-# The NOWAIT fast path: the same random reads with it on and off.
-nowait_run() {
-	local d iops
-	d=$(losetup --direct-io=on -f --show /mnt/e/r15.img)
-	iops=$(fio --name=nw --filename="$d" --direct=1 --ioengine=libaio --rw=randread --bs=4k \
-		--iodepth=32 --size=64M --time_based --runtime=5 --output-format=terse | cut -d';' -f8 | head -1)
-	losetup -d "$d"
-	echo "$iops"
-}
-unload_loop
-modprobe loop nowait=1 || fail "modprobe loop nowait=1"
-on=$(nowait_run)
-unload_loop
-modprobe loop nowait=0 || fail "modprobe loop nowait=0"
-off=$(nowait_run)
-echo "  NOWAIT fast path: randread 4k iodepth 32: $on IOPS on, $off IOPS off (ratio $(awk -v a="$on" -v b="$off" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'))"
-unload_loop
 
 insmod "$RLOOP_CLOOP"
 transcript >cloop.txt 2>&1 || true

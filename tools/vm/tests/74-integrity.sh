@@ -6,8 +6,7 @@
 # Modes:
 #   buffered          a loop device over a file on ext4 (brd), page cache
 #                     I/O on the backing file
-#   direct            the same with direct I/O (4096-byte blocks), with
-#                     the module's NOWAIT fast path on (nowait=1)
+#   direct            the same with direct I/O (4096-byte blocks)
 #   offset            buffered, with a 1 MiB offset and a size limit, once
 #                     with O_DIRECT and once through the device's page cache
 #   mem-direct/-buffered  a memory-backed disk rdax0
@@ -22,9 +21,7 @@ brd_fs 2097152 ext4 e
 mkdir -p d
 rdax_mib=$((2 * mib + 64))
 ((rdax_mib >= 320)) || rdax_mib=320 # mkfs.xfs wants 300 MB
-# nowait=1: the direct modes also take the NOWAIT path from queue_rq
-# (which hung here once: see io.rs, queue_rq).
-load_rloop nowait=1 rdax_nr=1 rdax_size=$((rdax_mib * 1024))
+load_rloop rdax_nr=1 rdax_size=$((rdax_mib * 1024))
 on_exit 'unload_loop'
 on_exit 'losetup -D'
 on_exit "umount $SCRATCH/d"

@@ -7,14 +7,14 @@
 //! C header: [`include/linux/fs.h`](srctree/include/linux/fs.h)
 //!
 //! The asynchronous kiocb lives in the request's PDU ([`AioState`]).  While
-//! it is in flight the PDU owns the request's `ARef`; the completion hands
+//! it is in flight the PDU owns the request; the completion hands
 //! it to [`Operations::aio_complete`] exactly once, whether the file
 //! completed the transfer before `read_iter`/`write_iter` returned or later,
 //! from its own completion context (an interrupt, or the backing file
 //! system's workqueue).  The same two-reference count as loop.c's
 //! `cmd->ref` decides which of the two paths finishes.
 
-use super::{Op, Operations, Request};
+use super::{Job, Op, Operations, OwnedRequest, Request};
 use crate::kernel_ext::{
     fs::File,
     iov::{IovIterDest, IovIterSource},
@@ -39,7 +39,6 @@ extern "C" {
         pos: i64,
         ioprio: u16,
         direct: bool,
-        nowait: bool,
         write: bool,
         complete: Option<unsafe extern "C" fn(*mut ffi::c_void, ffi::c_long)>,
         iter: *mut ffi::c_void,
@@ -67,8 +66,6 @@ pub(crate) struct AioState {
     /// The bvec array copy of a request of several bios (or null), freed
     /// when the transfer ends.
     bvec: AtomicPtr<bindings::bio_vec>,
-    /// The transfer was tried with `IOCB_NOWAIT`.
-    nowait: AtomicBool,
     /// The file of the transfer, whose reference the transfer holds until
     /// it ends (or null).
     file: AtomicPtr<File>,
@@ -91,19 +88,18 @@ impl AioState {
             addr_of_mut!((*this).ret).write(AtomicIsize::new(NO_RESULT));
             addr_of_mut!((*this).bvec).write(AtomicPtr::new(core::ptr::null_mut()));
             addr_of_mut!((*this).write_started).write(AtomicBool::new(false));
-            addr_of_mut!((*this).nowait).write(AtomicBool::new(false));
             addr_of_mut!((*this).file).write(AtomicPtr::new(core::ptr::null_mut()));
         }
     }
 }
 
 /// A request's data as an iterator in the direction of its operation.
-enum DataIter {
-    Read(IovIterDest),
-    Write(IovIterSource),
+enum DataIter<'a> {
+    Read(IovIterDest<'a>),
+    Write(IovIterSource<'a>),
 }
 
-impl DataIter {
+impl DataIter<'_> {
     fn is_write(&self) -> bool {
         matches!(self, DataIter::Write(_))
     }
@@ -128,14 +124,12 @@ impl DataIter {
 pub(crate) struct RwMode {
     /// `IOCB_DIRECT` (the file's own `O_DIRECT` does not count).
     pub(crate) direct: bool,
-    /// `IOCB_NOWAIT`: fail with `EAGAIN` rather than block.
-    pub(crate) nowait: bool,
 }
 
 impl<T: Operations> Request<T> {
     /// An iterator over the request's data from byte `skip` on: into its
     /// pages for a read, from them for a write (`EINVAL` for other ops).
-    fn data_iter(&self, skip: usize) -> Result<DataIter> {
+    fn data_iter(&self, skip: usize) -> Result<DataIter<'_>> {
         let mut iter = match self.op() {
             Op::Read => DataIter::Read(self.iov_dest(true)?),
             Op::Write => DataIter::Write(self.iov_source(true)?),
@@ -177,7 +171,6 @@ impl<T: Operations> Request<T> {
                 pos,
                 rloop_rq_ioprio(self.raw().cast()),
                 direct,
-                false,
                 write,
                 None,
                 iter.as_mut_ptr().cast(),
@@ -193,77 +186,6 @@ impl<T: Operations> Request<T> {
             return Err(Error::from_errno(ret as i32));
         }
         Ok(ret as usize)
-    }
-
-    /// Starts an asynchronous transfer of the request's data at `pos` of
-    /// `file` (lo_rw_aio() with `use_aio`).  [`Operations::aio_complete`]
-    /// gets the request back exactly once with the result (bytes, or a
-    /// negative errno): from inside this call if the file finished (or
-    /// failed) at once, otherwise later from the file's completion
-    /// context, which may be an interrupt.
-    pub(crate) fn submit_aio(this: ARef<Self>, file: &File, pos: i64, mode: RwMode) {
-        let pdu = this.wrapper_ref();
-        let aio = &pdu.aio;
-        let (mut iter, bvec, write) = match this.data_iter(0) {
-            Ok(i) => {
-                let write = i.is_write();
-                let (iter, bvec) = i.into_raw();
-                (iter, bvec, write)
-            }
-            Err(e) => {
-                aio.ret.store(e.to_errno() as isize, Ordering::Relaxed);
-                aio.nowait.store(mode.nowait, Ordering::Relaxed);
-                aio.pending.store(1, Ordering::Relaxed);
-                Self::aio_put(ARef::into_raw(this).as_ptr());
-                return;
-            }
-        };
-        aio.bvec.store(bvec, Ordering::Relaxed);
-        aio.ret.store(NO_RESULT, Ordering::Relaxed);
-        aio.nowait.store(mode.nowait, Ordering::Relaxed);
-        // The transfer keeps the file open until it ends (`aio_put`).
-        let file = ARef::into_raw(ARef::<File>::from(file)).as_ptr();
-        aio.file.store(file, Ordering::Relaxed);
-        aio.pending.store(2, Ordering::Relaxed);
-        let iocb = aio.iocb.get();
-        // SAFETY: the request is valid and owned by us.
-        let ioprio = unsafe { rloop_rq_ioprio(this.raw().cast()) };
-        let mut started = false;
-        // The PDU owns the request from here until `aio_put` ends the
-        // transfer.
-        let rq = ARef::into_raw(this).as_ptr();
-        // SAFETY: `iocb` is in the PDU of a request we own and is not in
-        // use (`pending` was 0); the file is open, and the transfer holds a
-        // reference to it (`aio.file`) until `aio_put` ends it; `iter`
-        // covers the request's pages, valid until the request ends, which
-        // needs the `ARef` the PDU holds; the bvec copy is freed only by
-        // `aio_put`.  `aio_complete_callback::<T>` matches `ki_complete`.
-        let ret = unsafe {
-            rloop_kiocb_rw(
-                iocb.cast(),
-                (*file).as_raw().cast(),
-                pos,
-                ioprio,
-                mode.direct,
-                mode.nowait,
-                write,
-                Some(Self::aio_complete_callback),
-                core::ptr::addr_of_mut!(iter).cast(),
-                &mut started,
-            )
-        };
-        // SAFETY: the PDU outlives the transfer, which holds a reference.
-        let aio = unsafe { &(*Self::wrapper_ptr(rq).as_ptr()).aio };
-        // Read by `aio_put` only after both references are dropped (the
-        // AcqRel decrement orders it).
-        aio.write_started.store(started, Ordering::Relaxed);
-        if ret != EIOCBQUEUED {
-            // The kiocb did not queue, so `ki_complete` will not run:
-            // nobody else writes the result.
-            aio.ret.store(ret, Ordering::Relaxed);
-            Self::aio_put(rq);
-        }
-        Self::aio_put(rq);
     }
 
     /// `ki_complete` of our kiocbs (lo_rw_aio_complete()).
@@ -289,7 +211,7 @@ impl<T: Operations> Request<T> {
     /// (lo_rw_aio_do_completion()) and hands the request to
     /// `T::aio_complete`, with the result slot empty.
     fn aio_put(rq: *mut Self) {
-        // SAFETY: the PDU owns the request's `ARef` while `pending` > 0.
+        // SAFETY: the PDU owns the request while `pending` > 0.
         let aio = unsafe { &(*Self::wrapper_ptr(rq).as_ptr()).aio };
         if aio.pending.fetch_sub(1, Ordering::AcqRel) != 1 {
             return;
@@ -309,16 +231,91 @@ impl<T: Operations> Request<T> {
             drop(unsafe { ARef::from_raw(file) });
         }
         let ret = aio.ret.swap(NO_RESULT, Ordering::Relaxed);
-        let nowait = aio.nowait.load(Ordering::Relaxed);
-        // SAFETY: the last reference to the transfer owns the `ARef` that
-        // `submit_aio` leaked.
-        let rq = unsafe { Self::aref_from_raw(rq.cast()) };
+        // SAFETY: the last reference to the transfer owns the request that
+        // `submit_aio` gave up.
+        let rq = unsafe { OwnedRequest::<T>::from_raw(rq.cast()) };
         // SAFETY: the request's queue is alive while it is in flight, and
-        // its `queuedata` holds `T::QueueData` (see `GenDiskBuilder::build`).
+        // its `queuedata` holds `T::QueueData` (see `GenDiskBuilder::build`);
+        // the borrow lives in the `Job`, which ends the request last.
         let data = unsafe { T::QueueData::borrow((*(*rq.raw()).q).queuedata) };
-        T::aio_complete(data, rq, ret, nowait);
+        T::aio_complete(Job::new(data, rq), ret);
     }
+}
 
+impl<T: Operations> OwnedRequest<T> {
+    /// Starts an asynchronous transfer of the request's data at `pos` of
+    /// `file` (lo_rw_aio() with `use_aio`); the transfer owns the file
+    /// reference until it ends.  [`Operations::aio_complete`] gets the
+    /// request back exactly once with the result (bytes, or a negative
+    /// errno): from inside this call if the file finished (or failed) at
+    /// once, otherwise later from the file's completion context, which may
+    /// be an interrupt.
+    pub(crate) fn submit_aio(self, file: ARef<File>, pos: i64, mode: RwMode) {
+        let data = self.data_iter(0).map(|i| {
+            let write = i.is_write();
+            let (iter, bvec) = i.into_raw();
+            (iter, bvec, write)
+        });
+        let (mut iter, bvec, write) = match data {
+            Ok(d) => d,
+            Err(e) => {
+                drop(file);
+                let aio = &self.wrapper_ref().aio;
+                aio.ret.store(e.to_errno() as isize, Ordering::Relaxed);
+                aio.pending.store(1, Ordering::Relaxed);
+                Request::<T>::aio_put(self.into_raw().cast());
+                return;
+            }
+        };
+        let aio = &self.wrapper_ref().aio;
+        aio.bvec.store(bvec, Ordering::Relaxed);
+        aio.ret.store(NO_RESULT, Ordering::Relaxed);
+        // The transfer keeps the file open until it ends (`aio_put`).
+        let file = ARef::into_raw(file).as_ptr();
+        aio.file.store(file, Ordering::Relaxed);
+        aio.pending.store(2, Ordering::Relaxed);
+        let iocb = aio.iocb.get();
+        // SAFETY: the request is valid and owned by us.
+        let ioprio = unsafe { rloop_rq_ioprio(self.raw().cast()) };
+        let mut started = false;
+        // The PDU owns the request from here until `aio_put` ends the
+        // transfer.
+        let rq = self.into_raw().cast::<Request<T>>();
+        // SAFETY: `iocb` is in the PDU of a request we own and is not in
+        // use (`pending` was 0); the file is open, and the transfer holds a
+        // reference to it (`aio.file`) until `aio_put` ends it; `iter`
+        // covers the request's pages, valid until the request ends, which
+        // needs the ownership the PDU holds; the bvec copy is freed only by
+        // `aio_put`.  `aio_complete_callback::<T>` matches `ki_complete`.
+        let ret = unsafe {
+            rloop_kiocb_rw(
+                iocb.cast(),
+                (*file).as_raw().cast(),
+                pos,
+                ioprio,
+                mode.direct,
+                write,
+                Some(Request::<T>::aio_complete_callback),
+                core::ptr::addr_of_mut!(iter).cast(),
+                &mut started,
+            )
+        };
+        // SAFETY: the PDU outlives the transfer, which holds a reference.
+        let aio = unsafe { &(*Request::<T>::wrapper_ptr(rq).as_ptr()).aio };
+        // Read by `aio_put` only after both references are dropped (the
+        // AcqRel decrement orders it).
+        aio.write_started.store(started, Ordering::Relaxed);
+        if ret != EIOCBQUEUED {
+            // The kiocb did not queue, so `ki_complete` will not run:
+            // nobody else writes the result.
+            aio.ret.store(ret, Ordering::Relaxed);
+            Request::<T>::aio_put(rq);
+        }
+        Request::<T>::aio_put(rq);
+    }
+}
+
+impl<T: Operations> Request<T> {
     /// Keeps `ret` (a partial transfer's result) with the request for the
     /// next handler that runs it (see [`Self::take_result`]).
     pub(crate) fn stash_result(&self, ret: isize) {

@@ -13,10 +13,11 @@
 //!
 //! The list is a lock-free stack (the `llist` pattern: push with a
 //! compare-exchange, take everything with one exchange) linked through the
-//! requests' PDUs, reversed when taken.  It holds each queued request's
-//! `ARef`, like [`Request::queue_work`].
+//! requests' PDUs, reversed when taken.  It owns each queued request, like
+//! [`OwnedRequest::queue_work`].
 
-use super::{Operations, Request};
+use super::{Dispatch, Operations, OwnedRequest, Request};
+use crate::kernel_ext::task;
 use core::{
     marker::PhantomData,
     ptr,
@@ -26,7 +27,6 @@ use kernel::{
     bindings,
     prelude::*,
     sync::Arc,
-    types::ARef,
     workqueue::{impl_has_work, new_work, Queue, Work, WorkItem},
 };
 
@@ -36,7 +36,7 @@ use kernel::{
 ///
 /// `head` is null or the newest of a chain of started requests of a
 /// `TagSet<T>` linked by their PDUs' `drain_next` (null-terminated); the
-/// list owns one `ARef` of each.
+/// list owns each of them.
 #[pin_data(PinnedDrop)]
 pub(crate) struct RequestDrain<T: Operations> {
     head: AtomicPtr<bindings::request>,
@@ -64,20 +64,25 @@ impl<T: Operations + 'static> RequestDrain<T> {
 
     /// Adds `rq` to the list and makes sure the work item runs on `queue`
     /// after this (queues it unless it is already pending).  `T::work`
-    /// then gets the request, in process context.  Callable from any
-    /// context, interrupts included.
-    pub(crate) fn push(self: &Arc<Self>, rq: ARef<Request<T>>, queue: &Queue) {
-        let ptr = ARef::into_raw(rq).as_ptr().cast::<bindings::request>();
-        // SAFETY: `ptr` is a started request of a `TagSet<T>` (we hold its
-        // `ARef`), so its PDU is a valid `RequestDataWrapper`.
+    /// then gets the request, in process context.
+    ///
+    /// Only from `queue_rq` (`Dispatch`): once the request is in the list,
+    /// a running work item may end it, after which only `queue_rq`'s own
+    /// guarantee keeps `self` and `queue` alive until this returns
+    /// (`del_gendisk` quiesces the queue, waiting for every `queue_rq`,
+    /// before the disk and its queue data can be freed).
+    pub(crate) fn push(self: &Arc<Self>, rq: OwnedRequest<T>, queue: &Queue, _: &Dispatch) {
+        let ptr = rq.into_raw();
+        // SAFETY: `ptr` is a started request of a `TagSet<T>` (we owned
+        // it), so its PDU is a valid `RequestDataWrapper`.
         let next = unsafe { &(*Request::<T>::wrapper_ptr(ptr.cast()).as_ptr()).drain_next };
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
             // Only the list touches `drain_next`, and the request is not in
             // it yet.
             next.store(head, Ordering::Relaxed);
-            // INVARIANT: `ptr` links to the old chain; its `ARef` (leaked
-            // above) now belongs to the list.
+            // INVARIANT: `ptr` links to the old chain; its ownership (given
+            // up above) now belongs to the list.
             match self
                 .head
                 .compare_exchange_weak(head, ptr, Ordering::Release, Ordering::Relaxed)
@@ -120,9 +125,11 @@ impl<T: Operations> RequestDrain<T> {
 impl<T: Operations + 'static> WorkItem for RequestDrain<T> {
     type Pointer = Arc<RequestDrain<T>>;
 
-    /// Handles every request until the list is empty.  The requests hold
+    /// Handles every request until the list is empty, yielding between
+    /// requests (loop_process_work()'s `cond_resched()`).  The requests hold
     /// their queue (and its queue data) alive; this work item holds only
-    /// the list, so it may run after the driver dropped its own reference.
+    /// the list, so it may run after the driver dropped its own reference,
+    /// and it uses nothing of the driver's after a handler returned.
     fn run(this: Arc<Self>) {
         loop {
             let mut taken = this.take_all().peekable();
@@ -130,7 +137,8 @@ impl<T: Operations + 'static> WorkItem for RequestDrain<T> {
                 return;
             }
             for rq in taken {
-                Request::run_work(rq);
+                OwnedRequest::run_work(rq);
+                task::cond_resched();
             }
         }
     }
@@ -140,10 +148,8 @@ impl<T: Operations + 'static> WorkItem for RequestDrain<T> {
 impl<T: Operations> PinnedDrop for RequestDrain<T> {
     fn drop(self: Pin<&mut Self>) {
         // Nothing can be queued while the driver holds the list and no
-        // request is in flight; should one be, it is not leaked.
-        for rq in self.take_all() {
-            let _ = Request::end(rq, Err(EIO));
-        }
+        // request is in flight; should one be, dropping it ends it.
+        drop(self.take_all());
     }
 }
 
@@ -152,16 +158,16 @@ impl<T: Operations> PinnedDrop for RequestDrain<T> {
 /// # Invariants
 ///
 /// `next` is null or a chain of started requests of a `TagSet<T>` linked
-/// by `drain_next`, each with one `ARef` owned by this value.
+/// by `drain_next`, each owned by this value.
 struct Taken<T: Operations> {
     next: *mut bindings::request,
     _p: PhantomData<T>,
 }
 
 impl<T: Operations> Iterator for Taken<T> {
-    type Item = ARef<Request<T>>;
+    type Item = OwnedRequest<T>;
 
-    fn next(&mut self) -> Option<ARef<Request<T>>> {
+    fn next(&mut self) -> Option<OwnedRequest<T>> {
         if self.next.is_null() {
             return None;
         }
@@ -169,16 +175,15 @@ impl<T: Operations> Iterator for Taken<T> {
         // SAFETY: `p` is in our chain (type invariant).
         let next = unsafe { &(*Request::<T>::wrapper_ptr(p.cast()).as_ptr()).drain_next };
         self.next = next.swap(ptr::null_mut(), Ordering::Relaxed);
-        // SAFETY: the chain owns one `ARef` of `p`, handed over here.
-        Some(unsafe { Request::aref_from_raw(p) })
+        // SAFETY: the chain owns `p`, handed over here.
+        Some(unsafe { OwnedRequest::from_raw(p) })
     }
 }
 
 impl<T: Operations> Drop for Taken<T> {
+    /// Requests not handled are ended with an I/O error (dropping them).
     fn drop(&mut self) {
-        for rq in self.by_ref() {
-            let _ = Request::end(rq, Err(EIO));
-        }
+        self.by_ref().for_each(drop);
     }
 }
 

@@ -5,22 +5,28 @@
 //!
 //! C header: [`include/linux/blk-mq.h`](srctree/include/linux/blk-mq.h)
 
-use super::{aio::AioState, request::RequestDataWrapper, DiskRef, Request};
-use crate::kernel_ext::block::BlockDevice;
+use super::{aio::AioState, request::RequestDataWrapper, DiskRef, Job, OwnedRequest, Request};
+use crate::kernel_ext::{block::BlockDevice, module::ModulePinned};
 use core::{
     marker::PhantomData,
-    sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering},
+    sync::atomic::{AtomicPtr, AtomicU8},
 };
 use kernel::{
     bindings, build_error,
     error::{from_result, VTABLE_DEFAULT_ERROR},
     prelude::*,
-    types::{ARef, ForeignOwnable},
+    types::ForeignOwnable,
 };
 
 /// The borrowed form of a driver's queue data.
 pub(crate) type QueueDataBorrowed<'a, T> =
     <<T as Operations>::QueueData as ForeignOwnable>::Borrowed<'a>;
+
+/// Proof that the code holding it runs inside `queue_rq`: the request
+/// queue, and so the queue data, cannot be freed before it returns
+/// (`del_gendisk` quiesces the queue, waiting for every `queue_rq`, before
+/// the disk can be released).  Only the abstraction creates one.
+pub(crate) struct Dispatch(());
 
 /// Implement this trait to drive a blk-mq block device.
 ///
@@ -33,34 +39,30 @@ pub(crate) trait Operations: Sized {
     /// Per-disk data handed to every callback.
     type QueueData: ForeignOwnable + Send + Sync;
 
-    /// Queues a request with the driver. If `is_last` is `false`, the driver
-    /// is allowed to defer committing the request.  Returning an error ends
-    /// the request with that status.
+    /// Queues a request with the driver, which now owns it and must end it
+    /// (dropping it ends it with an I/O error).  If `is_last` is `false`,
+    /// the driver is allowed to defer committing the request.
     fn queue_rq(
         queue_data: QueueDataBorrowed<'_, Self>,
-        rq: ARef<Request<Self>>,
+        rq: OwnedRequest<Self>,
         is_last: bool,
-    ) -> Result;
+        dispatch: &Dispatch,
+    );
 
     /// Queued requests should be submitted.
     fn commit_rqs(_queue_data: QueueDataBorrowed<'_, Self>) {}
 
     /// Runs, in process context, a request queued with
-    /// [`Request::queue_work`].  Ending the request must be its last act.
-    fn work(_queue_data: QueueDataBorrowed<'_, Self>, _rq: ARef<Request<Self>>) {
+    /// [`OwnedRequest::queue_work`].  The [`Job`] ends the request after
+    /// releasing everything the handler attached to it.
+    fn work(_job: Job<'_, Self>) {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
-    /// The end of a transfer started with [`Request::submit_aio`], with its
-    /// result (bytes transferred, or a negative errno) and whether it was
-    /// tried with `IOCB_NOWAIT`.  May run in any context, interrupts
-    /// included: it must not sleep.
-    fn aio_complete(
-        _queue_data: QueueDataBorrowed<'_, Self>,
-        _rq: ARef<Request<Self>>,
-        _ret: isize,
-        _nowait: bool,
-    ) {
+    /// The end of a transfer started with [`OwnedRequest::submit_aio`],
+    /// with its result (bytes transferred, or a negative errno).  May run
+    /// in any context, interrupts included: it must not sleep.
+    fn aio_complete(_job: Job<'_, Self>, _ret: isize) {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -71,8 +73,9 @@ pub(crate) trait Operations: Sized {
     }
 
     /// An opener closed the disk (or a partition).  Called with
-    /// `disk->open_mutex` held, on every close.
-    fn release(_queue_data: QueueDataBorrowed<'_, Self>, _disk: &DiskRef) {
+    /// `disk->open_mutex` held, on every close, with the module pinned by
+    /// the block device until it returns.
+    fn release(_queue_data: QueueDataBorrowed<'_, Self>, _disk: &DiskRef, _pinned: &ModulePinned) {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -115,15 +118,9 @@ impl<T: Operations> OperationsVTable<T> {
         hctx: *mut bindings::blk_mq_hw_ctx,
         bd: *const bindings::blk_mq_queue_data,
     ) -> bindings::blk_status_t {
-        // SAFETY: `bd.rq` is valid as required by the safety requirements.
-        let request = unsafe { &*(*bd).rq.cast::<Request<T>>() };
-
-        // One refcount for the ARef, one for being in flight.
-        request.wrapper_ref().refcount().store(2, Ordering::Relaxed);
-
-        // SAFETY: we own the refcount taken just above and hand it to `ARef`;
-        // the request is live until it is ended.
-        let rq = unsafe { Request::aref_from_raw((*bd).rq) };
+        // SAFETY: `bd.rq` is a live request of a `TagSet<T>` now owned by
+        // the driver (safety requirements); it is started just below.
+        let rq = unsafe { OwnedRequest::<T>::from_raw((*bd).rq) };
 
         // SAFETY: we have exclusive access inside `queue_rq`.
         unsafe { Request::start_unchecked(&rq) };
@@ -135,11 +132,9 @@ impl<T: Operations> OperationsVTable<T> {
 
         // SAFETY: `bd` is valid as required by the safety requirements.
         let is_last = unsafe { (*bd).last };
-        match T::queue_rq(queue_data, rq, is_last) {
-            Ok(()) => bindings::BLK_STS_OK as _,
-            // SAFETY: `errno_to_blk_status` only maps the number.
-            Err(e) => unsafe { bindings::errno_to_blk_status(e.to_errno()) },
-        }
+        // The driver owns the request now and ends it itself.
+        T::queue_rq(queue_data, rq, is_last, &Dispatch(()));
+        bindings::BLK_STS_OK as _
     }
 
     /// # Safety
@@ -166,9 +161,6 @@ impl<T: Operations> OperationsVTable<T> {
             // SAFETY: by the safety requirements, `rq` points to a valid
             // allocation with our PDU.
             let pdu = unsafe { Request::<T>::wrapper_ptr(rq.cast::<Request<T>>()) };
-            // SAFETY: the refcount field is allocated but not initialised,
-            // so it is valid for writes.
-            unsafe { RequestDataWrapper::refcount_ptr(pdu.as_ptr()).write(AtomicU64::new(0)) };
             // SAFETY: the status is allocated but not initialised, so it
             // is valid for writes.
             unsafe { RequestDataWrapper::status_ptr(pdu.as_ptr()).write(AtomicU8::new(0)) };
@@ -255,7 +247,11 @@ impl<T: Operations> OperationsVTable<T> {
         let data = unsafe { T::QueueData::borrow((*disk).private_data) };
         // SAFETY: `disk` is valid for the duration of the call.
         let disk = unsafe { DiskRef::from_raw(disk) };
-        T::release(data, disk)
+        // SAFETY: the block device being released holds a reference to
+        // `fops->owner`, this module, until after `release` returns
+        // (bdev_release() puts it last).
+        let pinned = unsafe { ModulePinned::assume() };
+        T::release(data, disk, pinned)
     }
 
     /// The queue data of an open block device, and the block device.

@@ -4,25 +4,24 @@
 //!
 //! C header: [`include/linux/blk-mq.h`](srctree/include/linux/blk-mq.h)
 //!
-//! As in 6.12's `kernel::block::mq::request`: the driver holds requests as
-//! `ARef<Request<T>>`; the PDU (`RequestDataWrapper`) counts references,
-//! one for each `ARef` plus one while the request is in flight, so a
-//! request can be ended only through its last `ARef`.
+//! Unlike 6.12's `kernel::block::mq::request` (`ARef<Request<T>>` with a
+//! reference count in the PDU, where ending fails while another `ARef`
+//! exists), a started request has exactly one owner, an [`OwnedRequest`]:
+//! not `Clone`, so ending it cannot fail and a request cannot be lost.
+//! Dropping an `OwnedRequest` without ending it ends the request with an
+//! I/O error.  Handlers get it inside a [`super::Job`], which ends it last.
 
-use super::{aio::AioState, Operations};
+use super::{aio::AioState, DiskRef, Job, Operations};
 use crate::kernel_ext::iov::{IovIter, IovIterDest, IovIterSource};
 use core::{
     marker::PhantomData,
     mem::MaybeUninit,
+    ops::Deref,
     ptr::{addr_of_mut, NonNull},
-    sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering},
+    sync::atomic::{AtomicPtr, AtomicU8, Ordering},
 };
 use kernel::{
-    bindings, c_str, ffi,
-    prelude::*,
-    static_lock_class,
-    types::{ARef, AlwaysRefCounted, Opaque},
-    workqueue::Queue,
+    bindings, c_str, ffi, prelude::*, static_lock_class, types::Opaque, workqueue::Queue,
 };
 
 extern "C" {
@@ -38,6 +37,7 @@ extern "C" {
         may_sleep: bool,
     ) -> ffi::c_int;
     fn rloop_rq_zero_fill(rq: *mut ffi::c_void);
+    fn rloop_rq_update(rq: *mut ffi::c_void, bytes: ffi::c_uint) -> bool;
 }
 
 /// The operation of a request (`req_op()`).
@@ -66,34 +66,22 @@ const REQ_OP_MASK: u32 = (1 << bindings::REQ_OP_BITS) - 1;
 ///
 /// * `self.0` is a valid `struct request` created by the C portion of the
 ///   kernel, with a PDU of type `RequestDataWrapper` (the tag set of `T`).
-/// * While an `ARef<Request<T>>` exists, the driver owns the request: the
-///   block layer does not touch it until it is ended.
+/// * While an [`OwnedRequest<T>`] of it exists, the driver owns the
+///   request: the block layer does not touch it until it is ended.  A
+///   `&Request<T>` is only ever borrowed from one.
 #[repr(transparent)]
 pub(crate) struct Request<T: Operations>(Opaque<bindings::request>, PhantomData<T>);
 
 impl<T: Operations> Request<T> {
-    /// Creates an `ARef<Request>` from a request pointer, taking over one
-    /// reference.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` is a valid, started request of a `TagSet<T>`, and the caller
-    /// transfers ownership of one refcount of its PDU to the new `ARef`.
-    pub(crate) unsafe fn aref_from_raw(ptr: *mut bindings::request) -> ARef<Self> {
-        // SAFETY: by the safety requirements, `ptr` is valid and non-null and
-        // we own a refcount; `Self` is `repr(transparent)` over the request.
-        unsafe { ARef::from_raw(NonNull::new_unchecked(ptr.cast::<Self>())) }
-    }
-
     /// Marks the request started (`blk_mq_start_request`).
     ///
     /// # Safety
     ///
     /// The caller has exclusive access to the request (inside `queue_rq`).
-    pub(crate) unsafe fn start_unchecked(this: &ARef<Self>) {
+    pub(crate) unsafe fn start_unchecked(this: &OwnedRequest<T>) {
         // SAFETY: the request is valid by the type invariant and the caller
         // has exclusive access, as `blk_mq_start_request` requires.
-        unsafe { bindings::blk_mq_start_request(this.0.get()) };
+        unsafe { bindings::blk_mq_start_request(this.raw()) };
     }
 
     /// Pointer to the PDU of `this`.
@@ -121,6 +109,14 @@ impl<T: Operations> Request<T> {
         // SAFETY: the request is valid and owned by the driver (type
         // invariant), so its fields are stable.
         unsafe { (*self.raw()).__sector }
+    }
+
+    /// The disk of the request's queue.
+    pub(crate) fn disk(&self) -> &DiskRef {
+        // SAFETY: the request is in flight (type invariant), so its queue and
+        // the queue's disk are alive: `del_gendisk` waits for every request
+        // to end before the disk can be released.
+        unsafe { DiskRef::from_raw((*(*self.raw()).q).disk) }
     }
 
     /// The remaining bytes (`blk_rq_bytes()`).
@@ -175,26 +171,27 @@ impl<T: Operations> Request<T> {
         Ok(alloc.cast())
     }
 
-    fn iov<D>(&self, dir: u32, may_sleep: bool) -> Result<IovIter<D>> {
+    fn iov<D>(&self, dir: u32, may_sleep: bool) -> Result<IovIter<'_, D>> {
         let mut raw = MaybeUninit::<bindings::iov_iter>::uninit();
         let alloc = self.raw_iter(&mut raw, dir, may_sleep)?;
         // SAFETY: `rloop_rq_iter` succeeded, so `raw` is an initialised bvec
         // iterator of direction `dir` over the request's pages (valid until
-        // the request ends, which needs the `ARef` that `&self` borrows),
-        // and `alloc` is null or a `kmalloc`ed array it uses.
+        // the request ends, which needs the `OwnedRequest` that `&self` borrows),
+        // and `alloc` is null or a `kmalloc`ed array it uses; the iterator
+        // borrows `self`, so it cannot outlive the request's end.
         Ok(unsafe { IovIter::from_raw(raw.assume_init(), alloc) })
     }
 
     /// An iterator to read into the request's pages (for `Op::Read`).
     /// A request of several bios needs a bvec array: `GFP_NOIO`, or
     /// `GFP_NOWAIT` (`ENOMEM` rather than sleep) unless `may_sleep`.
-    pub(crate) fn iov_dest(&self, may_sleep: bool) -> Result<IovIterDest> {
+    pub(crate) fn iov_dest(&self, may_sleep: bool) -> Result<IovIterDest<'_>> {
         self.iov(bindings::ITER_DEST, may_sleep)
     }
 
     /// An iterator over the request's data (for `Op::Write`); `may_sleep`
     /// as for [`Self::iov_dest`].
-    pub(crate) fn iov_source(&self, may_sleep: bool) -> Result<IovIterSource> {
+    pub(crate) fn iov_source(&self, may_sleep: bool) -> Result<IovIterSource<'_>> {
         self.iov(bindings::ITER_SOURCE, may_sleep)
     }
 
@@ -204,72 +201,23 @@ impl<T: Operations> Request<T> {
         unsafe { rloop_rq_zero_fill(self.raw().cast()) };
     }
 
-    /// Ends the request with `status` (`blk_mq_end_request`).  Fails, giving
-    /// the request back, if other `ARef`s to it exist.
-    pub(crate) fn end(this: ARef<Self>, status: Result) -> Result<(), ARef<Self>> {
-        // Only the in-flight reference and ours may remain.
-        if this
-            .wrapper_ref()
-            .refcount()
-            .compare_exchange(2, 0, Ordering::Relaxed, Ordering::Relaxed)
-            .is_err()
-        {
-            return Err(this);
-        }
-        let ptr = this.raw();
-        core::mem::forget(this);
-        let status = match status {
-            Ok(()) => bindings::BLK_STS_OK as bindings::blk_status_t,
-            // SAFETY: `errno_to_blk_status` only maps the number.
-            Err(e) => unsafe { bindings::errno_to_blk_status(e.to_errno()) },
-        };
-        // SAFETY: we owned the last reference (checked above), so no one
-        // else uses the request; it was started in `queue_rq`.
-        unsafe { bindings::blk_mq_end_request(ptr, status) };
-        Ok(())
-    }
-
-    /// Completes the request with `status` as loop.c does
-    /// (`blk_mq_complete_request`): blk-mq ends it (`blk_mq_end_request`,
-    /// from our `complete` callback) on the CPU that submitted it, through
-    /// an IPI or softirq when this CPU does not share its cache
-    /// (`QUEUE_FLAG_SAME_COMP`), so that the submitter, not the driver's
-    /// worker, pays for finishing the bios.  Fails, giving the request
-    /// back, if other `ARef`s to it exist.
-    pub(crate) fn complete(this: ARef<Self>, status: Result) -> Result<(), ARef<Self>> {
-        let pdu = this.wrapper_ref();
-        // Only the in-flight reference and ours may remain.
-        if pdu
-            .refcount()
-            .compare_exchange(2, 0, Ordering::Relaxed, Ordering::Relaxed)
-            .is_err()
-        {
-            return Err(this);
-        }
-        let status = match status {
-            Ok(()) => bindings::BLK_STS_OK as bindings::blk_status_t,
-            // SAFETY: `errno_to_blk_status` only maps the number.
-            Err(e) => unsafe { bindings::errno_to_blk_status(e.to_errno()) },
-        };
-        // Read by `complete_callback`, after `blk_mq_complete_request`
-        // (which orders it: IPI, softirq or the same thread).
-        pdu.status.store(status, Ordering::Relaxed);
-        let ptr = this.raw();
-        core::mem::forget(this);
-        // SAFETY: we owned the last reference (checked above), so no one
-        // else uses the request; it was started in `queue_rq`; our
-        // `complete` callback ends it.
-        unsafe { bindings::blk_mq_complete_request(ptr) };
-        Ok(())
+    /// Ends the first `bytes` of the request successfully
+    /// (`blk_update_request`), as loop.c does with a short read before
+    /// retrying the rest; true if bytes remain.
+    pub(crate) fn update(&self, bytes: u32) -> bool {
+        // SAFETY: the request is valid, started and owned by the driver;
+        // `blk_update_request` ends the bios it covers and advances the
+        // rest, which stays ours.
+        unsafe { rloop_rq_update(self.raw().cast(), bytes) }
     }
 
     /// The `complete` callback of every request of a `TagSet<T>`: ends the
-    /// request with the status [`Request::complete`] stored.
+    /// request with the status [`OwnedRequest::complete`] stored.
     ///
     /// # Safety
     ///
-    /// Called by blk-mq for a request completed by `Request::complete`,
-    /// which gave up every reference to it.
+    /// Called by blk-mq for a request completed by `OwnedRequest::complete`,
+    /// which gave up its ownership.
     pub(crate) unsafe extern "C" fn complete_callback(rq: *mut bindings::request) {
         // SAFETY: `rq` is a valid request of a `TagSet<T>` (safety
         // requirements), so its PDU is our wrapper.
@@ -280,56 +228,12 @@ impl<T: Operations> Request<T> {
         unsafe { bindings::blk_mq_end_request(rq, status) };
     }
 
-    /// Queues the request's own work item on `queue`; `T::work` then runs
-    /// with the request in process context.  The queue holds the `ARef`
-    /// until then, so the request (and the work item in its PDU) cannot be
-    /// ended or reused while queued; ending it is the handler's last act.
-    pub(crate) fn queue_work(this: ARef<Self>, queue: &Queue) {
-        let pdu = this.wrapper_ref();
-        let work = pdu.work.get();
-        let ptr = ARef::into_raw(this);
-        // SAFETY: `work` is not pending and its last run, if any, is past
-        // the work function's use of it: the request was dispatched once,
-        // and a previous work item of it had ended it (its handler's last
-        // act) before it could be dispatched again; the workqueue does not
-        // touch a work item after calling its function.  So it may be
-        // initialised (INIT_WORK, one static lock class for all request
-        // work items; `LockClassKey` is `repr(transparent)` over
-        // `lock_class_key`) here, on first use rather than for every
-        // request of the tag set in `init_request`.
-        unsafe {
-            bindings::init_work_with_key(
-                work,
-                Some(Self::work_callback),
-                false,
-                c_str!("(work_completion)(&rq->work)").as_char_ptr(),
-                core::ptr::from_ref(static_lock_class!()).cast_mut().cast(),
-            )
-        };
-        // SAFETY: `Queue` is `repr(transparent)` over `workqueue_struct`;
-        // `work` was initialised just above and is not pending.  The `ARef`
-        // we leaked is reclaimed by `work_callback`.
-        let queued = unsafe {
-            bindings::queue_work_on(
-                bindings::wq_misc_consts_WORK_CPU_UNBOUND as _,
-                core::ptr::from_ref(queue).cast_mut().cast(),
-                work,
-            )
-        };
-        if !queued {
-            // Cannot happen (see above); do not leak the request.
-            // SAFETY: we leaked this reference just above.
-            let rq = unsafe { ARef::from_raw(ptr) };
-            let _ = Self::end(rq, Err(EIO));
-        }
-    }
-
     /// The work function of every request of a `TagSet<T>`.
     ///
     /// # Safety
     ///
-    /// Called by the workqueue for a work item queued by `queue_work`, which
-    /// leaked one `ARef` of the request for us.
+    /// Called by the workqueue for a work item queued by
+    /// `OwnedRequest::queue_work`, which gave its ownership to the item.
     pub(crate) unsafe extern "C" fn work_callback(work: *mut bindings::work_struct) {
         let offset = core::mem::offset_of!(RequestDataWrapper, work);
         // SAFETY: `work` is the `work` field of a `RequestDataWrapper`, the
@@ -337,19 +241,9 @@ impl<T: Operations> Request<T> {
         let pdu = unsafe { work.cast::<u8>().sub(offset) }.cast::<ffi::c_void>();
         // SAFETY: `pdu` is the PDU of a valid request.
         let rq = unsafe { bindings::blk_mq_rq_from_pdu(pdu) };
-        // SAFETY: `queue_work` leaked one reference for us.
-        let rq = unsafe { Self::aref_from_raw(rq) };
-        Self::run_work(rq);
-    }
-
-    /// Runs `T::work` for `rq`, in process context (from a work item).
-    pub(super) fn run_work(rq: ARef<Self>) {
-        // SAFETY: the request's queue is alive while it is in flight, and its
-        // `queuedata` holds `T::QueueData` (see `GenDiskBuilder::build`).
-        let data = unsafe {
-            <T::QueueData as kernel::types::ForeignOwnable>::borrow((*(*rq.raw()).q).queuedata)
-        };
-        T::work(data, rq);
+        // SAFETY: `queue_work` gave up its ownership for us.
+        let rq = unsafe { OwnedRequest::<T>::from_raw(rq) };
+        OwnedRequest::run_work(rq);
     }
 
     /// The PDU of this request.
@@ -362,8 +256,6 @@ impl<T: Operations> Request<T> {
 
 /// The per-request data (PDU) of our tag sets.
 pub(crate) struct RequestDataWrapper {
-    /// `ARef`s plus one while in flight; 0 when the request is idle.
-    refcount: AtomicU64,
     /// The request's work item, initialised by each [`Request::queue_work`]
     /// (uninitialised before the first).
     pub(crate) work: Opaque<bindings::work_struct>,
@@ -376,11 +268,6 @@ pub(crate) struct RequestDataWrapper {
 }
 
 impl RequestDataWrapper {
-    /// The reference count.
-    pub(crate) fn refcount(&self) -> &AtomicU64 {
-        &self.refcount
-    }
-
     /// Pointer to the asynchronous-transfer state of `this`.
     ///
     /// # Safety
@@ -410,43 +297,157 @@ impl RequestDataWrapper {
         // SAFETY: by the safety requirements `this` is valid.
         unsafe { addr_of_mut!((*this).drain_next) }
     }
+}
 
-    /// Pointer to the reference count of `this`.
-    ///
-    /// # Safety
-    ///
-    /// `this` is valid for writes (possibly uninitialised).
-    pub(crate) unsafe fn refcount_ptr(this: *mut Self) -> *mut AtomicU64 {
-        // SAFETY: by the safety requirements `this` is valid.
-        unsafe { addr_of_mut!((*this).refcount) }
+// SAFETY: `&Request` gives access to the request's fields, which are stable
+// while it is owned by the driver, and to atomics in its PDU.
+unsafe impl<T: Operations> Sync for Request<T> {}
+
+/// The driver's ownership of a started request of a `TagSet<T>`.
+///
+/// Unique: there is no `Clone`, so ending (which consumes it) cannot fail,
+/// and a request cannot be held past its end.  Dropping one ends the
+/// request with an I/O error, so none is ever lost.
+///
+/// # Invariants
+///
+/// `ptr` is a started request of a `TagSet<T>` that nobody but this value
+/// owns until it is ended or handed over with [`OwnedRequest::into_raw`].
+pub(crate) struct OwnedRequest<T: Operations> {
+    ptr: NonNull<Request<T>>,
+}
+
+// SAFETY: a started request may be ended or handled from any thread
+// (blk-mq completes requests from any context).
+unsafe impl<T: Operations> Send for OwnedRequest<T> {}
+// SAFETY: `&OwnedRequest` only gives `&Request`, which is `Sync`.
+unsafe impl<T: Operations> Sync for OwnedRequest<T> {}
+
+impl<T: Operations> Deref for OwnedRequest<T> {
+    type Target = Request<T>;
+
+    fn deref(&self) -> &Request<T> {
+        // SAFETY: `ptr` is a valid request we own (type invariant).
+        unsafe { self.ptr.as_ref() }
     }
 }
 
-// SAFETY: exclusive access to the request is tracked by the refcount in the
-// PDU, so `Request` may move between threads (blk-mq completes requests from
-// any context).
-unsafe impl<T: Operations> Send for Request<T> {}
+/// `Result` to `blk_status_t`.
+fn blk_status(status: Result) -> bindings::blk_status_t {
+    match status {
+        Ok(()) => bindings::BLK_STS_OK as bindings::blk_status_t,
+        // SAFETY: `errno_to_blk_status` only maps the number.
+        Err(e) => unsafe { bindings::errno_to_blk_status(e.to_errno()) },
+    }
+}
 
-// SAFETY: `&Request` only gives access to the atomic refcount.
-unsafe impl<T: Operations> Sync for Request<T> {}
-
-// SAFETY: the refcount in the PDU keeps the request owned by the driver while
-// any `ARef` exists; the block layer does not free requests it handed to the
-// driver until they are ended.
-unsafe impl<T: Operations> AlwaysRefCounted for Request<T> {
-    fn inc_ref(&self) {
-        self.wrapper_ref()
-            .refcount()
-            .fetch_add(1, Ordering::Relaxed);
+impl<T: Operations> OwnedRequest<T> {
+    /// Takes ownership of a started request.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is a started request of a `TagSet<T>` and the caller owns it
+    /// (it was handed to `queue_rq`, or given up by [`Self::into_raw`]).
+    pub(crate) unsafe fn from_raw(ptr: *mut bindings::request) -> Self {
+        // INVARIANT: by the safety requirements.
+        Self {
+            // SAFETY: `ptr` is a valid request, so not null.
+            ptr: unsafe { NonNull::new_unchecked(ptr.cast()) },
+        }
     }
 
-    unsafe fn dec_ref(obj: NonNull<Self>) {
-        // SAFETY: by the safety requirements of `dec_ref`, `obj` is a valid
-        // request we hold a reference to.
-        let wrapper_ptr = unsafe { Self::wrapper_ptr(obj.as_ptr()).as_ptr() };
-        // SAFETY: the PDU is valid and its refcount initialised
-        // (`init_request_callback`).
-        let refcount = unsafe { &*RequestDataWrapper::refcount_ptr(wrapper_ptr) };
-        refcount.fetch_sub(1, Ordering::Relaxed);
+    /// Gives up ownership; [`Self::from_raw`] takes it back.
+    pub(crate) fn into_raw(self) -> *mut bindings::request {
+        let ptr = self.ptr.as_ptr().cast();
+        core::mem::forget(self);
+        ptr
+    }
+
+    /// Ends the request with `status` in this context
+    /// (`blk_mq_end_request`).
+    pub(crate) fn end(self, status: Result) {
+        let ptr = self.into_raw();
+        // SAFETY: we owned the request (type invariant), which was started
+        // in `queue_rq`; nobody uses it after this.
+        unsafe { bindings::blk_mq_end_request(ptr, blk_status(status)) };
+    }
+
+    /// Completes the request with `status` as loop.c does
+    /// (`blk_mq_complete_request`): blk-mq ends it (`blk_mq_end_request`,
+    /// from our `complete` callback) on the CPU that submitted it, through
+    /// an IPI or softirq when this CPU does not share its cache
+    /// (`QUEUE_FLAG_SAME_COMP`), so that the submitter, not the driver's
+    /// worker, pays for finishing the bios.
+    pub(crate) fn complete(self, status: Result) {
+        // Read by `complete_callback`, after `blk_mq_complete_request`
+        // (which orders it: IPI, softirq or the same thread).
+        self.wrapper_ref()
+            .status
+            .store(blk_status(status), Ordering::Relaxed);
+        let ptr = self.into_raw();
+        // SAFETY: we owned the request, which was started in `queue_rq`;
+        // our `complete` callback ends it; nobody uses it after this.
+        unsafe { bindings::blk_mq_complete_request(ptr) };
+    }
+
+    /// Queues the request's own work item on `queue`; `T::work` then runs
+    /// with the request in process context.  The work item owns the
+    /// request until then, so the request (and the work item in its PDU)
+    /// cannot be ended or reused while queued.  Touches nothing after the
+    /// request is published (`queue_work_on` is safe against a concurrent
+    /// `destroy_workqueue` once the item is inserted: it runs under RCU with
+    /// interrupts off, and workqueues are freed after a grace period).
+    pub(crate) fn queue_work(self, queue: &Queue) {
+        let work = self.wrapper_ref().work.get();
+        // The work item owns the request from here (`work_callback`).
+        let _ = self.into_raw();
+        // SAFETY: `work` is not pending and its last run, if any, is past
+        // the work function's use of it: the request was dispatched once,
+        // and a previous work item of it had ended it before it could be
+        // dispatched again; the workqueue does not touch a work item after
+        // calling its function.  So it may be initialised (INIT_WORK, one
+        // static lock class for all request work items; `LockClassKey` is
+        // `repr(transparent)` over `lock_class_key`) here, on first use
+        // rather than for every request of the tag set in `init_request`.
+        unsafe {
+            bindings::init_work_with_key(
+                work,
+                Some(Request::<T>::work_callback),
+                false,
+                c_str!("(work_completion)(&rq->work)").as_char_ptr(),
+                core::ptr::from_ref(static_lock_class!()).cast_mut().cast(),
+            )
+        };
+        // SAFETY: `Queue` is `repr(transparent)` over `workqueue_struct`;
+        // `work` was initialised just above and is not pending, so it is
+        // queued (the result is always true).  `work_callback` takes the
+        // ownership we gave up.
+        unsafe {
+            bindings::queue_work_on(
+                bindings::wq_misc_consts_WORK_CPU_UNBOUND as _,
+                core::ptr::from_ref(queue).cast_mut().cast(),
+                work,
+            )
+        };
+    }
+
+    /// Runs `T::work` for `rq`, in process context (from a work item).
+    pub(super) fn run_work(rq: Self) {
+        // SAFETY: the request's queue is alive while it is in flight, and its
+        // `queuedata` holds `T::QueueData` (see `GenDiskBuilder::build`);
+        // the borrow lives in the `Job`, which ends the request last.
+        let data = unsafe {
+            <T::QueueData as kernel::types::ForeignOwnable>::borrow((*(*rq.raw()).q).queuedata)
+        };
+        T::work(Job::new(data, rq));
+    }
+}
+
+impl<T: Operations> Drop for OwnedRequest<T> {
+    /// A request dropped without being ended is ended with an I/O error
+    /// rather than lost (an I/O hang).
+    fn drop(&mut self) {
+        // SAFETY: we own the request (type invariant); nobody uses it after.
+        unsafe { bindings::blk_mq_end_request(self.ptr.as_ptr().cast(), blk_status(Err(EIO))) };
     }
 }

@@ -17,9 +17,6 @@ pub(crate) mod flags {
     /// No I/O scheduler unless user space picks one
     /// (`BLK_MQ_F_NO_SCHED_BY_DEFAULT`).
     pub(crate) const NO_SCHED_BY_DEFAULT: u32 = kernel::bindings::BLK_MQ_F_NO_SCHED_BY_DEFAULT;
-    /// `queue_rq` may sleep (`BLK_MQ_F_BLOCKING`): blk-mq calls it from
-    /// process context only, under SRCU.
-    pub(crate) const BLOCKING: u32 = kernel::bindings::BLK_MQ_F_BLOCKING;
 }
 
 /// A wrapper for the C `struct blk_mq_tag_set`.
