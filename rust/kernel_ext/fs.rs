@@ -28,6 +28,9 @@ extern "C" {
 const FMODE_WRITE: u32 = 1 << 1;
 /// `FMODE_CAN_ODIRECT`.
 const FMODE_CAN_ODIRECT: u32 = 1 << 22;
+/// `O_DIRECT` of `f_flags` (`include/uapi/asm-generic/fcntl.h`, which
+/// x86 uses).
+const O_DIRECT: u32 = 0o40000;
 /// `fallocate` modes (`include/uapi/linux/falloc.h`).
 pub(crate) const FALLOC_FL_KEEP_SIZE: i32 = 0x01;
 /// Deallocate the range (reads back zeroes).
@@ -149,6 +152,17 @@ impl File {
     pub(crate) fn can_direct_io(&self) -> bool {
         // SAFETY: as in `is_writable`.
         unsafe { (*self.as_raw()).f_mode & FMODE_CAN_ODIRECT != 0 }
+    }
+
+    /// Whether the file is `O_DIRECT` now (`f_flags`, which `fcntl` may
+    /// change at any time: a snapshot, as loop.c's read).
+    pub(crate) fn is_o_direct(&self) -> bool {
+        // SAFETY: `f_flags` of an open file is a valid, aligned `unsigned
+        // int` that `fcntl(F_SETFL)` stores whole; a volatile read
+        // (READ_ONCE) sees the old or the new value.
+        let flags =
+            unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*self.as_raw()).f_flags)) };
+        flags & O_DIRECT != 0
     }
 
     /// Whether the file supports `read_iter`, `write_iter`, `fsync`.

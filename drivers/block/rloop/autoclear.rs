@@ -5,7 +5,7 @@
 
 use crate::device::{Lifecycle, LoopDevice, State};
 use crate::kernel_ext::{
-    block::mq::{DiskRef, Limits},
+    block::mq::DiskRef,
     loop_params,
     loop_uapi::{flags::*, LO_NAME_SIZE},
     module::ModulePinned,
@@ -67,15 +67,10 @@ impl LoopDevice {
             (b, lifecycle, shared.flags)
         };
         let disk = &*lifecycle.disk;
-        // Back to 512-byte blocks, nothing advertised; on failure the old
-        // limits stay, harmless for an unbound device.
-        let _ = disk.set_limits(&Limits {
-            block_size: 512,
-            write_cache: false,
-            rotational: false,
-            max_discard_sectors: 0,
-            discard_granularity: 0,
-        });
+        // Back to 512-byte blocks; the rest (write cache, rotational,
+        // discard) stays until the next bind, as in loop.c.  On failure the
+        // old limits stay, harmless for an unbound device.
+        let _ = disk.set_block_size(512);
         disk.invalidate();
         disk.remove_attributes();
         disk.uevent_change();

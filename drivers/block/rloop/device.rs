@@ -14,7 +14,10 @@
 //!   the binding under it and does the file I/O with no lock held.
 //! * `config` (`rloop:lo_mutex`) serialises the operations that change the
 //!   configuration (bind, clear, capacity); they take `shared` inside it.
-//!   Nothing that takes `open_mutex` or waits for our I/O runs under it.
+//!   Under it run the queue freeze and the syncs that wait for our I/O
+//!   (`sync_blockdev` of the device, `vfs_fsync` of the backing file), as
+//!   in loop.c; no I/O path takes it.  Nothing that takes `open_mutex` runs
+//!   under it: partition rescans come after it is dropped.
 
 use crate::kernel_ext::{
     block::{
@@ -344,9 +347,11 @@ impl LoopDevice {
     /// Rescans partitions, warning as loop_reread_partitions() does.
     pub(crate) fn rescan(&self, disk: &DiskRef) {
         if let Err(e) = disk.rescan_partitions() {
+            let name = self.shared.lock().file_name;
             pr_warn!(
-                "loop_reread_partitions: partition scan of loop{} failed (rc={})\n",
+                "loop_reread_partitions: partition scan of loop{} ({}) failed (rc={})\n",
                 self.number,
+                crate::status::FileName(&name),
                 e.to_errno()
             );
         }

@@ -180,11 +180,9 @@ impl LoopDevice {
                 let pos = Self::position(rq, io.offset)?;
                 Self::transfer_from(rq, &b.file, pos, 0, io.dio)
             }
-            // lo_req_flush(): every error but EINVAL is an I/O error.
-            Op::Flush => Ok(b
-                .file
-                .fsync()
-                .map_err(|e| if e == EINVAL { e } else { EIO })?),
+            // lo_req_flush() makes every error but EINVAL EIO, and
+            // loop_handle_cmd() makes EINVAL EIO too.
+            Op::Flush => Ok(b.file.fsync().map_err(|_| EIO)?),
             Op::Discard => {
                 let pos = Self::position(rq, io.offset)?;
                 Ok(Self::fallocate(job, pos, FALLOC_FL_PUNCH_HOLE)?)
@@ -257,7 +255,8 @@ impl LoopDevice {
                 );
                 Err(e)
             }
-            Err(e) if e == EINVAL => Err(e),
+            // lo_fallocate() keeps EINVAL, which loop_handle_cmd() makes
+            // EIO like every error but EOPNOTSUPP.
             Err(_) => Err(EIO),
         }
     }

@@ -9,9 +9,12 @@
 //!
 //! One file per concept, as rnull: [`control`] (the device index and
 //! `/dev/loop-control`), [`device`] (one loop device: state, locks, block
-//! device operations), [`ioctl`] (the `LOOP_*` ioctls), [`io`] (requests,
-//! served from the device's worker), [`sysfs`] (`loop/` attributes) and
-//! [`autoclear`] (the clear after the last close, through task_work).
+//! device operations), [`ioctl`] (the `LOOP_*` ioctls: dispatch, capacity,
+//! block size, direct I/O), [`bind`] (binding a backing file, changing and
+//! clearing it), [`status`] (`LOOP_GET/SET_STATUS` and the `loop_info`
+//! conversions), [`io`] (requests, served from the device's worker),
+//! [`sysfs`] (`loop/` attributes) and [`autoclear`] (the clear after the
+//! last close, through task_work).
 //! Documentation/design.rst has the design.
 //!
 //! There is no `unsafe` here: it lives behind the abstractions in
@@ -25,6 +28,8 @@ mod kernel_ext;
 #[deny(unsafe_code)]
 mod autoclear;
 #[deny(unsafe_code)]
+mod bind;
+#[deny(unsafe_code)]
 mod control;
 #[deny(unsafe_code)]
 mod device;
@@ -36,6 +41,8 @@ mod ioctl;
 mod mem;
 #[deny(unsafe_code)]
 mod pool;
+#[deny(unsafe_code)]
+mod status;
 #[deny(unsafe_code)]
 mod sysfs;
 
@@ -80,12 +87,12 @@ impl kernel::Module for RLoop {
         loop_uapi::check_layouts()?;
 
         // Partition minors, as loop_init(): max_part rounds up to a power of
-        // two minus one.
+        // two minus one.  Bad values fail the load with EINVAL and no
+        // message, as in loop.c.
         let max_part = loop_params::max_part();
         let part_shift = if max_part > 0 {
             let shift = 32 - (max_part as u32).leading_zeros();
             if (1u64 << shift) > u64::from(DISK_MAX_PARTS) {
-                pr_err!("max_part {} is too large\n", max_part);
                 return Err(EINVAL);
             }
             loop_params::set_max_part(((1u32 << shift) - 1) as i32);
@@ -93,9 +100,10 @@ impl kernel::Module for RLoop {
         } else {
             0
         };
+        // loop.c compares the int with an unsigned long: a negative
+        // max_loop is too large as well.
         let max_loop = loop_params::max_loop();
-        if i64::from(max_loop) > 1i64 << (MINORBITS - part_shift) {
-            pr_err!("max_loop {} is too large\n", max_loop);
+        if max_loop < 0 || i64::from(max_loop) > 1i64 << (MINORBITS - part_shift) {
             return Err(EINVAL);
         }
 
@@ -106,7 +114,7 @@ impl kernel::Module for RLoop {
                 .map_err(|_| EIO)?;
 
         // Pre-create the devices given by max_loop (loop.c ignores errors).
-        for i in 0..max_loop.max(0) {
+        for i in 0..max_loop {
             let _ = registry.add(i);
         }
         // Memory-backed disks (rdax_nr, rdax_size): all or nothing.

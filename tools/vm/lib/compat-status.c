@@ -7,6 +7,12 @@
  *
  * Usage: compat-status DEV FILE
  *   DEV is an unbound loop device, FILE a backing file of at least 8 MiB.
+ * Or:    compat-status set-status FD ro|rw
+ *   LOOP_SET_STATUS, with the device's current status, through the open
+ *   descriptor FD of a bound loop device (opened read-only or read-write,
+ *   as the second argument says) for the permission check of
+ *   lo_compat_ioctl(); the abi-parity test opens it as root and runs this
+ *   as root and as nobody.
  * Prints one line per operation, "<what> -> <result>", so that two drivers
  * that behave the same print the same text.
  */
@@ -14,6 +20,7 @@
 #include <fcntl.h>
 #include <linux/loop.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -59,6 +66,20 @@ static void show(int fd, const char *what, dev_t bdev, ino_t ino)
 	       info.lo_init[0], info.lo_init[1]);
 }
 
+static int set_status(const char *fdnum, const char *mode)
+{
+	struct loop_info info;
+	char what[64];
+	int fd = atoi(fdnum);
+
+	snprintf(what, sizeof(what), "SET_STATUS (%zu-bit, %s fd)", 8 * sizeof(long), mode);
+	memset(&info, 0, sizeof(info));
+	if (ioctl(fd, LOOP_GET_STATUS, &info) < 0)
+		printf("GET_STATUS -> %s\n", ename(errno));
+	report(what, ioctl(fd, LOOP_SET_STATUS, &info));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct loop_info info;
@@ -66,6 +87,8 @@ int main(int argc, char **argv)
 	struct stat st;
 	int fd, file;
 
+	if (argc == 4 && !strcmp(argv[1], "set-status"))
+		return set_status(argv[2], argv[3]);
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s DEV FILE\n", argv[0]);
 		return 2;

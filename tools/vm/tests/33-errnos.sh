@@ -19,7 +19,13 @@ transcript() {
 	dmesg -C
 	python3 "$RLOOP_REPO/tools/vm/lib/loopctl.py" errnos /dev/loop2 /dev/loop3 fs.img mnt
 	echo "-- 32-bit caller"
+	# Its failed LOOP_CHANGE_FD sends a change uevent (loop.c does), and
+	# udev's probe of it could still hold the device at LOOP_CLR_FD, which
+	# then only sets AUTOCLEAR: no probes until the program is done.
+	udevadm settle --timeout=30
+	udevadm control --stop-exec-queue
 	./compat-status /dev/loop4 plain.img
+	udevadm control --start-exec-queue
 	udevadm settle --timeout=30
 	echo "bound at the end: $(losetup -a | wc -l)"
 	echo "-- kernel messages"
@@ -33,6 +39,7 @@ transcript() {
 }
 
 load_rloop
+on_exit 'udevadm control --start-exec-queue'
 on_exit 'rmmod loop'
 on_exit 'losetup -D'
 on_exit 'umount mnt'

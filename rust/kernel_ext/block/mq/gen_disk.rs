@@ -469,6 +469,16 @@ impl DiskRef {
         })
     }
 
+    /// Sets the logical and physical block size and the minimum I/O size
+    /// to `block_size`, and nothing else (__loop_clr_fd()'s reset).
+    pub(crate) fn set_block_size(&self, block_size: u32) -> Result {
+        self.update_limits(|lim| {
+            lim.logical_block_size = block_size;
+            lim.physical_block_size = block_size;
+            lim.io_min = block_size;
+        })
+    }
+
     /// Stops advertising discard and/or write-zeroes (loop_clear_limits()).
     pub(crate) fn clear_limits(&self, discard: bool, write_zeroes: bool) {
         let _ = self.update_limits(|lim| {
