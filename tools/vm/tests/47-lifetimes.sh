@@ -65,12 +65,15 @@ done
 echo 0 >/sys/module/loop/parameters/force_async_clear
 echo "  backing fs unmounted right after $((cycles * 4)) loop umounts (buffered, dio; task_work, rundown queue)"
 
-# 2/3. rmmod racing the end of a deferred clear.
-echo 1000 >/sys/module/loop/parameters/debug_delay_ms
+# 2/3. rmmod racing the end of a deferred clear (the 1 s delay is set only
+# for the umount: every request sleeps it too).
+echo 0 >/sys/module/loop/parameters/debug_delay_ms
 for async in 0 1; do
 	echo "$async" >/sys/module/loop/parameters/force_async_clear
 	mount -o loop back/fs.img mnt || fail "mount for the rmmod race"
 	echo x >mnt/x
+	sync
+	echo 1000 >/sys/module/loop/parameters/debug_delay_ms
 	umount mnt &
 	umount_pid=$!
 	busy=0 gone=0
@@ -88,7 +91,7 @@ for async in 0 1; do
 	echo "  async=$async: rmmod refused $busy times during the clear, then succeeded"
 	umount back || fail "backing fs busy after the rmmod race"
 	mount /dev/ram0 back
-	load_rloop debug_delay_ms=1000
+	load_rloop
 done
 
 # 4. LOOP_CTL_REMOVE racing the end of I/O, then the lock graph.
