@@ -134,11 +134,16 @@ impl MemDisk {
             TagSet::new(1, 128, 1, flags::NO_SCHED_BY_DEFAULT),
             GFP_KERNEL,
         )?;
-        let disk = GenDiskBuilder::new().devt(0, 0, 0).build(
-            format_args!("rdax{}", number),
-            tagset,
-            dev.clone(),
-        )?;
+        // As pmem: no limit of our own on a request's size or shape (a
+        // request is copied bvec by bvec), so a 1 MiB read is not split
+        // into requests of 255 sectors (the default `max_hw_sectors`),
+        // 128 segments or 64 KiB segments.
+        let disk = GenDiskBuilder::new()
+            .devt(0, 0, 0)
+            .max_hw_sectors(u32::MAX)
+            .max_segments(u16::MAX)
+            .max_segment_size(u32::MAX)
+            .build(format_args!("rdax{}", number), tagset, dev.clone())?;
         disk.set_limits(&Limits {
             block_size: 512,
             write_cache: false,

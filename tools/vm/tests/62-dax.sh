@@ -22,6 +22,8 @@
 #               use): block reads, and a file on ext4 DAX whose 2 MiB
 #               pieces 8 processes write-fault at once (racing to make the
 #               same units ready over the old bytes)
+#   ext4 PMD    mkfs with a 2 MiB stripe: PMD faults counted
+#               (fs_dax:dax_pmd_fault_done NOPAGE) on a fallocated file
 #   xfs         mkfs defaults (reflink on) with data aligned to 2 MiB,
 #               dax=always: PMD faults counted (fs_dax:dax_pmd_fault_done
 #               NOPAGE) on a 2 MiB extent-size file; cp --reflink + write
@@ -124,6 +126,46 @@ PY
 assert_eq "R17 on the pool: pages with a wrong sector" "$bad_pages" 0
 cmp -n 192M /dev/rdax0 /dev/zero || fail "writes to rdax1 show on rdax0"
 echo "  two DAX disks: fresh ones read as zeroes; R17 on fresh units: every sector its writer's; slices disjoint"
+
+# pmd_faults FILE: write-faults every 4 KiB of a 16 MiB file through a
+# MAP_SHARED mapping, checks the bytes, and prints the fs_dax PMD faults
+# served and fallen back ("NOPAGE FALLBACK").
+pmd_faults() {
+	local tr=/sys/kernel/tracing
+	[[ -d $tr/events ]] || mount -t tracefs nodev $tr
+	echo 0 >$tr/tracing_on
+	echo >$tr/trace
+	echo 1 >$tr/events/fs_dax/dax_pmd_fault_done/enable
+	echo 1 >$tr/tracing_on
+	python3 - "$1" <<'PY' || fail "PMD workload on $1 failed"
+import mmap, os, sys
+size = 16 << 20
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+os.ftruncate(fd, size)
+m = mmap.mmap(fd, size, mmap.MAP_SHARED)
+for off in range(0, size, 4096):
+    m[off:off + 8] = off.to_bytes(8, "little")
+m.flush()
+ok = all(m[off:off + 8] == off.to_bytes(8, "little") for off in range(0, size, 4096))
+sys.exit(0 if ok else 1)
+PY
+	echo 0 >$tr/tracing_on
+	echo 0 >$tr/events/fs_dax/dax_pmd_fault_done/enable
+	echo "$(grep -c 'dax_pmd_fault_done.*NOPAGE' $tr/trace) $(grep -c 'dax_pmd_fault_done.*FALLBACK' $tr/trace)"
+}
+
+# --- ext4 PMD faults: a stripe of 2 MiB (512 blocks) makes mballoc align
+# large allocations to 2 MiB, so that a fallocated file's extents are
+# PMD-mappable (ext4 DAX files get PMD-aligned mappings from
+# thp_get_unmapped_area).
+mkfs.ext4 -qF -b 4096 -E stride=512,stripe_width=512 /dev/rdax0
+mount -o dax=always /dev/rdax0 /mnt/d || fail "ext4: mount -o dax=always failed"
+fallocate -l 16M /mnt/d/pmd
+counts=$(pmd_faults /mnt/d/pmd) || exit 1
+read -r pmd fallback <<<"$counts"
+((pmd > 0)) || { filefrag -v /mnt/d/pmd | head -8 >&2; fail "ext4: no PMD fault was served (fallbacks: $fallback)"; }
+umount /mnt/d
+echo "  ext4 dax=always: $pmd PMD faults served ($fallback fell back to PTEs) on a fallocated 16 MiB file"
 
 # --- ext4, dax=always.
 dmesg -C
@@ -258,32 +300,12 @@ xfs_info /dev/rdax0 | grep -q 'reflink=1' || fail "mkfs.xfs did not enable refli
 dmesg -C
 mount -o dax=always /dev/rdax0 /mnt/d || fail "xfs: mount -o dax=always failed"
 ! dmesg | grep -q 'DAX unsupported' || fail "xfs says DAX unsupported"
-tr=/sys/kernel/tracing
-[[ -d $tr/events ]] || mount -t tracefs nodev $tr
-echo 0 >$tr/tracing_on
-echo >$tr/trace
-echo 1 >$tr/events/fs_dax/dax_pmd_fault_done/enable
-on_exit "echo 0 >$tr/events/fs_dax/dax_pmd_fault_done/enable"
 mkdir /mnt/d/pmd
 xfs_io -c 'extsize 2m' /mnt/d/pmd
-echo 1 >$tr/tracing_on
-python3 - /mnt/d/pmd/f <<'PY' || fail "PMD workload failed"
-import mmap, os, sys
-size = 16 << 20
-fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
-os.ftruncate(fd, size)
-m = mmap.mmap(fd, size, mmap.MAP_SHARED)
-for off in range(0, size, 4096):
-    m[off:off + 8] = off.to_bytes(8, "little")
-m.flush()
-ok = all(m[off:off + 8] == off.to_bytes(8, "little") for off in range(0, size, 4096))
-sys.exit(0 if ok else 1)
-PY
-echo 0 >$tr/tracing_on
+counts=$(pmd_faults /mnt/d/pmd/f) || exit 1
+read -r pmd fallback <<<"$counts"
 statx_dax /mnt/d/pmd/f || fail "xfs file has no STATX_ATTR_DAX"
-pmd=$(grep -c 'dax_pmd_fault_done.*NOPAGE' $tr/trace || true)
-fallback=$(grep -c 'dax_pmd_fault_done.*FALLBACK' $tr/trace || true)
-((pmd > 0)) || { grep dax_pmd $tr/trace | head -5 >&2; fail "no PMD fault was served (fallbacks: $fallback)"; }
+((pmd > 0)) || fail "xfs: no PMD fault was served (fallbacks: $fallback)"
 echo "  xfs dax=always: $pmd PMD faults served ($fallback fell back to PTEs) on a 2 MiB extent-size file"
 
 # Reflink: a shared copy, written through a DAX mapping (CoW), then the

@@ -43,6 +43,8 @@ impl Write for NameWriter<'_> {
 /// A builder for [`GenDisk`].
 pub(crate) struct GenDiskBuilder {
     max_hw_sectors: u32,
+    max_segments: u16,
+    max_segment_size: u32,
     major: u32,
     first_minor: i32,
     minors: i32,
@@ -54,6 +56,8 @@ impl Default for GenDiskBuilder {
     fn default() -> Self {
         Self {
             max_hw_sectors: 0,
+            max_segments: 0,
+            max_segment_size: 0,
             major: 0,
             first_minor: 0,
             minors: 1,
@@ -74,6 +78,20 @@ impl GenDiskBuilder {
     /// Maximum request size, in 512-byte sectors (0: block layer default).
     pub(crate) fn max_hw_sectors(mut self, sectors: u32) -> Self {
         self.max_hw_sectors = sectors;
+        self
+    }
+
+    /// Maximum number of segments (bvecs) of a request (0: block layer
+    /// default, `BLK_MAX_SEGMENTS`).
+    pub(crate) fn max_segments(mut self, segments: u16) -> Self {
+        self.max_segments = segments;
+        self
+    }
+
+    /// Maximum size of one segment, in bytes (0: block layer default, 64
+    /// KiB; at least a page, or `blk_validate_limits` refuses the disk).
+    pub(crate) fn max_segment_size(mut self, bytes: u32) -> Self {
+        self.max_segment_size = bytes;
         self
     }
 
@@ -114,6 +132,8 @@ impl GenDiskBuilder {
         lim.logical_block_size = 512;
         lim.physical_block_size = 512;
         lim.max_hw_sectors = self.max_hw_sectors;
+        lim.max_segments = self.max_segments;
+        lim.max_segment_size = self.max_segment_size;
 
         let data = queue_data.into_foreign();
         // Until the disk is added, we own `data`; afterwards `free_disk` does.
