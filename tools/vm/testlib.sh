@@ -115,8 +115,9 @@ kmemleak_check() {
 # (RLOOP_TEST_DEADLINE, seconds since the epoch: an equal share of what is
 # left of STRESS_MINUTES), and the loops of a test stop early when it has
 # passed, printing how much they ran; never below a floor of their own, a
-# third to a half of what `make check` runs (the loops test
-# `((i <= FLOOR)) || in_budget`).  Without a deadline (make check) the knobs
+# quarter to all of what `make check` runs (the loops test
+# `((i <= FLOOR)) || in_budget`; integrity's first run, 32 MiB, is the one
+# floor above its check count, 16).  Without a deadline (make check) the knobs
 # alone decide.
 #   budget_slice N     the next loop may use 1/N of the test's time left
 #   in_budget          the current slice (or the test's deadline) is not over

@@ -19,13 +19,13 @@
 #    make both drivers' transcripts nondeterministic.
 # 2. R6 (18048c1af783): `losetup -P -f p.img; blkid /dev/loop0p1` in a loop
 #    against `losetup -d /dev/loop0` in a loop, with udev fully on, for
-#    RLOOP_PART_RACE_SECONDS (default 20; `make stress` runs 300, the spec's
+#    RLOOP_PART_RACE_SECONDS (default 10; `make stress` runs 300, the spec's
 #    5 minutes), on rloop: no "partition scan of loop0 failed (rc=-16)",
 #    "Buffer I/O error on dev loop0p1" or "I/O error" in the kernel log, and
 #    no stale partition node or sysfs directory after `losetup -D`.
 scratch
 shopt -s nullglob
-secs=${RLOOP_PART_RACE_SECONDS:-20}
+secs=${RLOOP_PART_RACE_SECONDS:-10}
 ctl=$RLOOP_REPO/tools/vm/lib/loopctl.py
 truncate -s 32M p0.img
 # p1: 1 MiB .. 9 MiB, p2: 9 MiB .. the backup GPT.

@@ -1,6 +1,6 @@
 # R20: geometry ioctls under fio load on a file-backed device.
 # Phase 1: fio (a direct-I/O libaio job and a buffered job, random
-# read/write) runs RLOOP_IOCTL_LOAD_SECONDS (default 20; `make stress` runs
+# read/write) runs RLOOP_IOCTL_LOAD_SECONDS (default 10; `make stress` runs
 # 120) while tools/vm/lib/ioctl_churn.py loops LOOP_SET_STATUS64 offset
 # changes, LOOP_SET_BLOCK_SIZE 4096 and back to 512, and `truncate +16M` +
 # LOOP_SET_CAPACITY.  The jobs stay inside the smallest capacity the changes
@@ -14,7 +14,7 @@
 # Afterwards the device is still usable (offset 0, 512-byte blocks, capacity
 # = file size, data written through it reads back) and detaches cleanly.
 scratch
-secs=${RLOOP_IOCTL_LOAD_SECONDS:-20}
+secs=${RLOOP_IOCTL_LOAD_SECONDS:-10}
 secs=$(budget_secs "$secs" 3 10) # two phases, and the rest
 churn=$RLOOP_REPO/tools/vm/lib/ioctl_churn.py
 load_rloop

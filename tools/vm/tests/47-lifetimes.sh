@@ -65,15 +65,18 @@ done
 echo 0 >/sys/module/loop/parameters/force_async_clear
 echo "  backing fs unmounted right after $((cycles * 4)) loop umounts (buffered, dio; task_work, rundown queue)"
 
-# 2/3. rmmod racing the end of a deferred clear (the 1 s delay is set only
-# for the umount: every request sleeps it too).
+# 2/3. rmmod racing the end of a deferred clear (the 300 ms delay is set
+# only for the umount: every request sleeps it too).  The module stays
+# pinned at least that long, several rmmod tries under TCG (the last check
+# with 1 s counted 26-30 refusals); the retry loop gives up after 300
+# tries, at least 6 s, far beyond the clear.
 echo 0 >/sys/module/loop/parameters/debug_delay_ms
 for async in 0 1; do
 	echo "$async" >/sys/module/loop/parameters/force_async_clear
 	mount -o loop back/fs.img mnt || fail "mount for the rmmod race"
 	echo x >mnt/x
 	sync
-	echo 1000 >/sys/module/loop/parameters/debug_delay_ms
+	echo 300 >/sys/module/loop/parameters/debug_delay_ms
 	umount mnt &
 	umount_pid=$!
 	busy=0 gone=0
@@ -101,7 +104,7 @@ fd = os.open("/dev/loop-control", os.O_RDWR)
 print(fcntl.ioctl(fd, int(sys.argv[1], 0), int(sys.argv[2])))' "$1" "$2"
 }
 echo 5 >/sys/module/loop/parameters/debug_delay_ms
-for i in $(seq 6); do
+for i in $(seq 3); do
 	n=$(ctl 0x4C82 0) # LOOP_CTL_GET_FREE
 	d=/dev/loop$n
 	losetup "$d" back/fs.img || fail "losetup $d"

@@ -5,21 +5,22 @@
 #    (offset or logical block size not aligned to the backing device's,
 #    here a 4096-byte null_blk with memory backing), shown by loop/dio, the
 #    DIO and LOG-SEC columns, and data written through the device.
-# 2. R15: on a fresh device 64 fio jobs start direct I/O together; the
+# 2. R15: on a fresh device 64 fio jobs (256 KiB each: what matters is
+#    the first direct I/O, not the volume) start direct I/O together; the
 #    function tracer counts rloop's alloc_workqueue/destroy_workqueue
 #    calls meanwhile: exactly one allocation (the completion queue), no
 #    destroy.  With fail_dio_wq=1 the allocation fails and a verifying fio
 #    run still completes (synchronous direct I/O).
 # 3. R16: RLOOP_REBIND_CYCLES binds and detaches of one device (default
-#    50; `make stress` 1000): no allocation, no destroy.
+#    20; `make stress` 1000): no allocation, no destroy.
 # 4. R14: fio with direct=1, verify=crc32c, libaio and io_uring, bs 4k..1M,
 #    randrw, iodepth 64, on backing files on ext4 and on xfs, while
-#    `losetup --direct-io=off/on` toggles every 2 s, for RLOOP_DIO_SECONDS
-#    per engine and file system (default 10; `make stress` 300).
+#    `losetup --direct-io=off/on` toggles every second, for RLOOP_DIO_SECONDS
+#    per engine and file system (default 6; `make stress` 75).
 scratch
-secs=${RLOOP_DIO_SECONDS:-10}
+secs=${RLOOP_DIO_SECONDS:-6}
 secs=$(budget_secs "$secs" 6 5) # four R14 runs, and the rest
-rebinds=${RLOOP_REBIND_CYCLES:-50}
+rebinds=${RLOOP_REBIND_CYCLES:-20}
 mkdir -p /mnt/n /mnt/e /mnt/x
 on_exit 'umount /mnt/n; umount /mnt/e; umount /mnt/x; rmmod null_blk; rmmod brd'
 modprobe null_blk nr_devices=1 bs=4096 memory_backed=1 gb=1 ||
@@ -95,7 +96,9 @@ on_exit 'losetup -D'
 transcript >rloop.txt 2>&1 || true
 
 # R15: 64 jobs race to the first completions of a fresh device (one that
-# never did direct I/O: a new one).
+# never did direct I/O: a new one).  256 KiB per job (64 writes of 4 KiB,
+# 4 in flight): the race is over with the first completions, the rest only
+# keeps the queue in use while the tracer watches.
 add_device() { # N: LOOP_CTL_ADD N, print /dev/loopN
 	python3 -c 'import fcntl, os, sys; print(fcntl.ioctl(os.open("/dev/loop-control", os.O_RDWR), 0x4C80, int(sys.argv[1])))' "$1" >/dev/null
 	udevadm settle --timeout=30
@@ -113,7 +116,7 @@ trace_start
 losetup --direct-io=on "$d"
 assert_eq "dio after --direct-io=on" "$(cat /sys/block/${d#/dev/}/loop/dio)" 1
 fio --name=r15 --filename="$d" --direct=1 --ioengine=libaio --rw=randwrite --bs=4k \
-	--iodepth=4 --numjobs=64 --size=2M --offset_increment=2M --group_reporting \
+	--iodepth=4 --numjobs=64 --size=256k --offset_increment=2M --group_reporting \
 	--output-format=terse >/dev/null || fail "fio (64 jobs) failed"
 trace_stop
 allocs=$(trace_count alloc_workqueue)
@@ -183,7 +186,7 @@ r14() { # FS ENGINE
 	local img=/mnt/$1/r14.img d toggler errs
 	truncate -s 256M "$img"
 	d=$(losetup --direct-io=on -f --show "$img")
-	(while :; do sleep 2; losetup --direct-io=off "$d"; sleep 2; losetup --direct-io=on "$d"; done) &
+	(while :; do sleep 1; losetup --direct-io=off "$d"; sleep 1; losetup --direct-io=on "$d"; done) &
 	toggler=$!
 	fio --name=r14 --filename="$d" --direct=1 --ioengine="$2" --rw=randrw --bsrange=4k-1M \
 		--iodepth=64 --size=128M --time_based --runtime="$secs" --verify=crc32c \

@@ -1,5 +1,5 @@
 # Data integrity through every mode.  fio writes RLOOP_VERIFY_MIB MiB
-# (default 32; `make stress` up to 512, sized to the time budget) of random
+# (default 16; `make stress` up to 512, sized to the time budget) of random
 # 4k-128k blocks with crc32c checksums; then the caches are dropped and a
 # second run (--verify_only) reads every block back through the driver,
 # with no mismatch allowed.
@@ -17,7 +17,7 @@
 #                     this checks that path (DAX on the pool: the dax test)
 # Fails on any fio error or mismatch; prints the MiB verified.
 scratch
-mib=${RLOOP_VERIFY_MIB:-32}
+mib=${RLOOP_VERIFY_MIB:-16}
 brd_fs 2097152 ext4 e
 mkdir -p d
 rdax_mib=$((2 * mib + 64))
