@@ -21,9 +21,14 @@ mkfs.ext4 -qF back/fs.img
 mkdir -p mnt
 
 # 1. The backing file system unmounts right after the loop mount's umount.
+# mount_cycles MODE SLICE: up to $cycles cycles (at least 2) in 1/SLICE of
+# the test's time left under make stress.
 mount_cycles() { # MODE: buffered | dio ; force_async_clear 0|1
-	local mode=$1 i d
+	local mode=$1 i d done=0
+	budget_slice "$2"
 	for i in $(seq "$cycles"); do
+		((i <= 2)) || in_budget || break
+		done=$i
 		if [[ $mode == dio ]]; then
 			# The device, in direct-I/O mode, mounted, then detached: a
 			# detach while open sets autoclear, so the umount clears it.
@@ -49,6 +54,8 @@ mount_cycles() { # MODE: buffered | dio ; force_async_clear 0|1
 		umount back || fail "backing fs busy right after the loop umount ($mode, cycle $i, async=$(cat /sys/module/loop/parameters/force_async_clear))"
 		mount /dev/ram0 back || fail "remount of the backing fs"
 	done
+	budget_note "$done" "$cycles" "$mode mount cycles (async=$(cat /sys/module/loop/parameters/force_async_clear))"
+	total=$((total + done))
 }
 
 # 2 ms per request: every request of the mount, the writes and the reads
@@ -57,13 +64,18 @@ load_rloop debug_delay_ms=2
 on_exit 'unload_loop'
 on_exit 'losetup -D'
 on_exit 'umount mnt'
+# The four runs share half of the test's time (the rmmod and remove races
+# after them need the rest): slices 1/8, 1/6, 1/4 and 1/2 of what is left.
+total=0
+slice=8
 for async in 0 1; do
 	echo "$async" >/sys/module/loop/parameters/force_async_clear
-	mount_cycles buffered
-	mount_cycles dio
+	mount_cycles buffered $slice
+	mount_cycles dio $((slice - 2))
+	slice=$((slice - 4))
 done
 echo 0 >/sys/module/loop/parameters/force_async_clear
-echo "  backing fs unmounted right after $((cycles * 4)) loop umounts (buffered, dio; task_work, rundown queue)"
+echo "  backing fs unmounted right after $total loop umounts (buffered, dio; task_work, rundown queue)"
 
 # 2/3. rmmod racing the end of a deferred clear (the 300 ms delay is set
 # only for the umount: every request sleeps it too).  The module stays
