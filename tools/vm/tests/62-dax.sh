@@ -29,6 +29,7 @@
 #               NOPAGE) on a 2 MiB extent-size file; cp --reflink + write
 #               through a DAX mapping + unshare
 #   pmem        the same R18 workload on ext4 on /dev/pmemN (second range)
+#   kmemleak    a scan after the last unload finds nothing (KERNEL=kasan)
 scratch
 cycles=${RLOOP_DAX_CYCLES:-200}
 gcc -O2 -o dax-fault "$RLOOP_REPO/tools/vm/lib/dax-fault.c" || fail "cannot build dax-fault"
@@ -345,3 +346,10 @@ mount -o dax=always "/dev/$ctl_disk" /mnt/p || fail "cannot mount $ctl_disk with
 pages=$(r18_all /mnt/p 3 2 1)
 umount /mnt/p
 echo "  control: R18 on ext4 DAX on $ctl_disk: $pages pages, every byte intact"
+
+# rloop is unloaded (since the xfs part): the pool's mapping, the dax
+# devices, the disks and their slices are all freed by now.  On a kernel
+# with kmemleak (KERNEL=kasan) its scan must find nothing; kmemleak reports
+# objects at least 5 s old.
+[[ ! -w /sys/kernel/debug/kmemleak ]] || sleep 6
+kmemleak_check
