@@ -37,7 +37,8 @@ mkdir -p /mnt/d /mnt/p
 on_exit 'umount /mnt/d; umount /mnt/p'
 
 # The legacy persistent-memory ranges, in address order.
-mapfile -t ranges < <(sed -n 's/^ *\([0-9a-f]*\)-\([0-9a-f]*\) : Persistent Memory (legacy)$/\1 \2/p' /proc/iomem)
+. "$RLOOP_REPO/tools/vm/lib/pmem.sh"
+mapfile -t ranges < <(legacy_pmem_ranges)
 ((${#ranges[@]} >= 2)) || fail "want two legacy persistent memory ranges, have ${#ranges[@]}: boot with ${RLOOP_VM_APPEND:-memmap=512M!1G memmap=256M!1536M} (tools/check does)"
 read -r pool_start pool_end <<<"${ranges[0]}"
 read -r ctl_start _ <<<"${ranges[1]}"
@@ -45,18 +46,7 @@ pool=$((16#$pool_start)) ctl=$((16#$ctl_start))
 pool_mib=$(((16#$pool_end + 1 - pool) >> 20))
 echo "  pool $(printf '%#x' $pool) ($pool_mib MiB), pmem control at $(printf '%#x' $ctl)"
 
-# The nvdimm namespace on the range starting at $1, and its pmem disk.
-namespace_at() {
-	local ns
-	for ns in /sys/bus/nd/devices/namespace*; do
-		[[ -r $ns/resource ]] || continue
-		if (($(cat "$ns/resource") == $1)); then
-			basename "$ns"
-			return 0
-		fi
-	done
-	return 1
-}
+# The nvdimm namespaces on the two ranges, and the control's pmem disk.
 modprobe nd_pmem || fail "cannot load nd_pmem"
 udevadm settle --timeout=30
 pool_ns=$(namespace_at $pool) || fail "no nvdimm namespace on the pool range"
@@ -67,11 +57,6 @@ if [[ -e /sys/bus/nd/devices/$pool_ns/driver ]]; then
 	on_exit "echo $pool_ns >/sys/bus/nd/drivers/nd_pmem/bind"
 fi
 
-statx_dax() { # FILE: is STATX_ATTR_DAX (0x200000) set?
-	local a
-	a=$(xfs_io -r -c 'statx -r' "$1" | sed -n 's/^stat.attributes = //p')
-	(((a & 0x200000) != 0))
-}
 queue_dax() { cat "/sys/block/$1/queue/dax"; }
 
 # --- bad input: a clear log line, RAM disks without DAX that work.
@@ -349,7 +334,5 @@ echo "  control: R18 on ext4 DAX on $ctl_disk: $pages pages, every byte intact"
 
 # rloop is unloaded (since the xfs part): the pool's mapping, the dax
 # devices, the disks and their slices are all freed by now.  On a kernel
-# with kmemleak (KERNEL=kasan) its scan must find nothing; kmemleak reports
-# objects at least 5 s old.
-[[ ! -w /sys/kernel/debug/kmemleak ]] || sleep 6
+# with kmemleak (KERNEL=kasan) its scan must find nothing.
 kmemleak_check
