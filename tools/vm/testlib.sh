@@ -97,10 +97,12 @@ scratch() {
 # now and fail if the scan found new suspects; they are printed on the
 # console with their backtraces (guest-init turns verbose on), where
 # lockdep-inspect reports them as well.  kmemleak only reports objects older
-# than 5 s, so the caller should have been idle that long.  No-op otherwise.
+# than 5 s, so it first waits 6 s: what the caller freed or leaked before
+# the call is then old enough.  No-op (and no wait) otherwise.
 kmemleak_check() {
 	local k=/sys/kernel/debug/kmemleak n
 	[[ -w $k ]] || return 0
+	sleep 6
 	echo scan >"$k"
 	n=$(grep -c '^unreferenced object' "$k" || true)
 	if ((n > 0)); then

@@ -24,11 +24,11 @@ mkdir -p mnt
 # mount_cycles MODE SLICE: up to $cycles cycles (at least 2) in 1/SLICE of
 # the test's time left under make stress.
 mount_cycles() { # MODE: buffered | dio ; force_async_clear 0|1
-	local mode=$1 i d done=0
+	local mode=$1 i d ran=0
 	budget_slice "$2"
 	for i in $(seq "$cycles"); do
 		((i <= 2)) || in_budget || break
-		done=$i
+		ran=$i
 		if [[ $mode == dio ]]; then
 			# The device, in direct-I/O mode, mounted, then detached: a
 			# detach while open sets autoclear, so the umount clears it.
@@ -54,8 +54,8 @@ mount_cycles() { # MODE: buffered | dio ; force_async_clear 0|1
 		umount back || fail "backing fs busy right after the loop umount ($mode, cycle $i, async=$(cat /sys/module/loop/parameters/force_async_clear))"
 		mount /dev/ram0 back || fail "remount of the backing fs"
 	done
-	budget_note "$done" "$cycles" "$mode mount cycles (async=$(cat /sys/module/loop/parameters/force_async_clear))"
-	total=$((total + done))
+	budget_note "$ran" "$cycles" "$mode mount cycles (async=$(cat /sys/module/loop/parameters/force_async_clear))"
+	total=$((total + ran))
 }
 
 # 2 ms per request: every request of the mount, the writes and the reads
@@ -79,9 +79,9 @@ echo "  backing fs unmounted right after $total loop umounts (buffered, dio; tas
 
 # 2/3. rmmod racing the end of a deferred clear (the 300 ms delay is set
 # only for the umount: every request sleeps it too).  The module stays
-# pinned at least that long, several rmmod tries under TCG (the last check
-# with 1 s counted 26-30 refusals); the retry loop gives up after 300
-# tries, at least 6 s, far beyond the clear.
+# pinned at least that long, several rmmod tries under TCG (with 300 ms
+# the KASAN kernel counted 4 and 3 refusals); the retry loop gives up
+# after 300 tries, at least 6 s, far beyond the clear.
 echo 0 >/sys/module/loop/parameters/debug_delay_ms
 for async in 0 1; do
 	echo "$async" >/sys/module/loop/parameters/force_async_clear
