@@ -227,6 +227,24 @@ int rloop_rq_iter(struct request *rq, struct iov_iter *iter, unsigned int dir,
 	return 0;
 }
 
+/*
+ * An iov_iter over the data of a bio, for a bio-based disk's submit_bio
+ * (bio_for_each_bvec() is a macro): the bio's own bvecs from bi_iter, which
+ * may start inside a bvec after a split, as for a one-bio request above.
+ */
+void rloop_bio_iter(struct bio *bio, struct iov_iter *iter, unsigned int dir)
+{
+	struct bvec_iter it;
+	struct bio_vec tmp;
+	unsigned int nr_bvec = 0;
+
+	bio_for_each_bvec(tmp, bio, it)
+		nr_bvec++;
+	iov_iter_bvec(iter, dir, __bvec_iter_bvec(bio->bi_io_vec, bio->bi_iter),
+		      nr_bvec, bio->bi_iter.bi_size);
+	iter->iov_offset = bio->bi_iter.bi_bvec_done;
+}
+
 /* zero_fill_bio() is a static inline. */
 void rloop_rq_zero_fill(struct request *rq)
 {

@@ -36,6 +36,7 @@ void rloop_ctl_deregister(void);
 
 void rloop_get_file(struct file *file);
 
+void rloop_bio_iter(struct bio *bio, struct iov_iter *iter, unsigned int dir);
 int rloop_rq_iter(struct request *rq, struct iov_iter *iter, unsigned int dir,
 		  struct bio_vec **alloc, bool may_sleep);
 void rloop_rq_zero_fill(struct request *rq);

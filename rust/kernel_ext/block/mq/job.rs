@@ -86,12 +86,6 @@ impl<'a, T: Operations, H> Job<'a, T, H> {
         (rq, data)
     }
 
-    /// Ends the request with `status` in this context, after releasing
-    /// what the job holds.
-    pub(crate) fn end(self, status: Result) {
-        self.release().0.end(status)
-    }
-
     /// Completes the request with `status` on its submitting CPU
     /// ([`OwnedRequest::complete`]), after releasing what the job holds.
     pub(crate) fn complete(self, status: Result) {
