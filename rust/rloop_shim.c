@@ -449,6 +449,39 @@ void rloop_xa_init(struct xarray *xa)
 	xa_init(xa);
 }
 
+/*
+ * xa_load() of n consecutive indices from first, with one cursor under one
+ * RCU read lock (xas_next() is a static inline): out[i] is the entry at
+ * first + i, or NULL.  For an insert-only array, whose entries stay valid
+ * after the lock is dropped.
+ */
+void rloop_xa_load_range(struct xarray *xa, unsigned long first, void **out,
+			 unsigned int n)
+{
+	XA_STATE(xas, xa, first);
+	unsigned int i = 0;
+	void *entry;
+
+	if (!n)
+		return;
+	rcu_read_lock();
+	entry = xas_load(&xas);
+	for (;;) {
+		/* A node being freed under us: walk again to the same index. */
+		if (xa_is_retry(entry)) {
+			xas_reset(&xas);
+			entry = xas_load(&xas);
+			continue;
+		}
+		/* A reserved entry (never stored here) reads as empty. */
+		out[i++] = xa_is_zero(entry) ? NULL : entry;
+		if (i == n)
+			break;
+		entry = xas_next(&xas);
+	}
+	rcu_read_unlock();
+}
+
 void rloop_xa_lock(struct xarray *xa)
 {
 	xa_lock(xa);

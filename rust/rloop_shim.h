@@ -61,6 +61,8 @@ void rloop_kiocb_end_write(struct kiocb *iocb);
 unsigned short rloop_rq_ioprio(struct request *rq);
 void rloop_disk_set_uevent_suppress(struct gendisk *disk, bool on);
 void rloop_xa_init(struct xarray *xa);
+void rloop_xa_load_range(struct xarray *xa, unsigned long first, void **out,
+			 unsigned int n);
 void rloop_xa_lock(struct xarray *xa);
 void rloop_xa_unlock(struct xarray *xa);
 struct dax_device *rloop_alloc_dax(void *private);

@@ -42,6 +42,8 @@ use kernel::{
 const SECTOR_SHIFT: u32 = 9;
 /// Sectors per page.
 const PAGE_SECTORS_SHIFT: u32 = PAGE_SIZE.trailing_zeros() - SECTOR_SHIFT;
+/// Pages looked up at once by [`MemDisk::walk`] (one XArray cursor).
+const RUN: usize = 32;
 
 /// One memory-backed disk.
 #[pin_data]
@@ -187,7 +189,7 @@ impl MemDisk {
             .checked_add(bytes >> SECTOR_SHIFT)
             .filter(|&e| e <= self.sectors)
             .ok_or(EIO)?;
-        let mut pos = start << SECTOR_SHIFT;
+        let pos = start << SECTOR_SHIFT;
         let end = end << SECTOR_SHIFT;
         if let Some(slice) = &self.slice {
             return Self::do_slice_bio(slice, bio, alloc, pos, end);
@@ -195,44 +197,65 @@ impl MemDisk {
         match bio.op() {
             Op::Read => {
                 let mut iter = bio.iov_dest()?;
-                while pos < end {
-                    let (index, offset, len) = chunk(pos, end);
-                    let done = match self.pages.get(index) {
+                self.walk(pos, end, |page, _, offset, len| {
+                    let done = match page {
                         Some(p) => p.copy_to_iter(offset, len, &mut iter),
                         None => iter.zero(len),
                     };
                     if done != len {
                         return Err(EIO);
                     }
-                    pos += len as u64;
-                }
-                Ok(())
+                    Ok(())
+                })
             }
             Op::Write => {
                 let mut iter = bio.iov_source()?;
-                while pos < end {
-                    let (index, offset, len) = chunk(pos, end);
-                    let page = self.page_for_write(index, alloc)?;
+                self.walk(pos, end, |page, index, offset, len| {
+                    let page = match page {
+                        Some(p) => p,
+                        None => self.page_for_write(index, alloc)?,
+                    };
                     if page.copy_from_iter(offset, len, &mut iter) != len {
                         return Err(EIO);
                     }
-                    pos += len as u64;
+                    Ok(())
+                })
+            }
+            Op::Discard | Op::WriteZeroes => self.walk(pos, end, |page, _, offset, len| {
+                if let Some(p) = page {
+                    p.write_zeroes(offset, len);
                 }
                 Ok(())
-            }
-            Op::Discard | Op::WriteZeroes => {
-                while pos < end {
-                    let (index, offset, len) = chunk(pos, end);
-                    if let Some(p) = self.pages.get(index) {
-                        p.write_zeroes(offset, len);
-                    }
-                    pos += len as u64;
-                }
-                Ok(())
-            }
+            }),
             Op::Flush => Ok(()),
             Op::Other(_) => Err(EIO),
         }
+    }
+
+    /// Calls `f(page, index, offset, len)` for each piece of `[pos, end)`
+    /// (bytes) in one page, in order, with the page if it exists; stops at
+    /// the first error.  Pages are looked up [`RUN`] at a time with one
+    /// XArray cursor.
+    fn walk(
+        &self,
+        mut pos: u64,
+        end: u64,
+        mut f: impl FnMut(Option<PageRef<'_>>, usize, usize, usize) -> Result,
+    ) -> Result {
+        while pos < end {
+            let (first, _, _) = chunk(pos, end);
+            let (last, _, _) = chunk(end - 1, end);
+            let run = self.pages.get_run::<RUN>(first, last - first + 1);
+            for page in run {
+                if pos >= end {
+                    break;
+                }
+                let (index, offset, len) = chunk(pos, end);
+                f(page, index, offset, len)?;
+                pos += len as u64;
+            }
+        }
+        Ok(())
     }
 }
 
