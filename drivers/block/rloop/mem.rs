@@ -28,7 +28,7 @@ use crate::kernel_ext::{
     errno::eopnotsupp,
     iov::IovIterSource,
     page::{PageRef, ZeroedPage, PAGE_SIZE},
-    task::NoIoScope,
+    task::{self, NoIoScope},
     xarray::XArray,
 };
 use crate::pool::{Pool, Slice};
@@ -88,12 +88,14 @@ impl Alloc {
         }
     }
 
-    /// `e`, or `EAGAIN` for a failed allocation that may sleep next time.
+    /// What a failed allocation ends the bio with: `EAGAIN` if it may
+    /// sleep next time; `EIO` if it could sleep already, as brd
+    /// (`ENOMEM` would be `BLK_STS_RESOURCE`, a blk-mq dispatch status).
     fn retry(self, e: Error) -> Error {
-        if self == Alloc::NoWait && e == ENOMEM {
-            EAGAIN
-        } else {
-            e
+        match self {
+            _ if e != ENOMEM => e,
+            Alloc::NoWait => EAGAIN,
+            Alloc::Sleep => EIO,
         }
     }
 }
@@ -185,6 +187,10 @@ impl MemDisk {
     fn do_bio(&self, bio: &Bio, alloc: Alloc) -> Result {
         let start = bio.sector();
         let bytes = u64::from(bio.bytes());
+        // The block layer checks no alignment for a bio-based disk.
+        if bytes & ((1 << SECTOR_SHIFT) - 1) != 0 {
+            return Err(EIO);
+        }
         let end = start
             .checked_add(bytes >> SECTOR_SHIFT)
             .filter(|&e| e <= self.sectors)
@@ -254,6 +260,8 @@ impl MemDisk {
                 f(page, index, offset, len)?;
                 pos += len as u64;
             }
+            // A discard may span gigabytes: yield between runs.
+            task::cond_resched();
         }
         Ok(())
     }

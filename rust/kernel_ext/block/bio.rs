@@ -13,7 +13,7 @@
 //! one without ending it ends it with an I/O error rather than losing it.
 
 use super::mq::{blk_status, DiskRef, GenDiskBuilder, Op};
-use crate::kernel_ext::iov::{IovIter, IovIterDest, IovIterSource};
+use crate::kernel_ext::iov::{Dest, IovIter, IovIterDest, IovIterSource, Source};
 use core::{fmt, marker::PhantomData, mem::MaybeUninit, ops::Deref, ptr::NonNull};
 use kernel::{
     bindings,
@@ -90,42 +90,52 @@ impl Bio {
         opf & (1 << bindings::req_flag_bits___REQ_NOWAIT) != 0
     }
 
-    fn iov<D>(&self, dir: u32) -> Result<IovIter<'_, D>> {
-        match self.op() {
-            Op::Read | Op::Write => {}
-            // Other operations carry no pages (their `bi_size` is a length
-            // on the disk, not of data).
-            _ => return Err(EINVAL),
+    fn iov<D: Direction>(&self) -> Result<IovIter<'_, D>> {
+        // Other operations carry no pages (a discard's `bi_size` is a
+        // length on the disk, not of data).
+        if self.op() != D::OP {
+            return Err(EINVAL);
         }
         let mut raw = MaybeUninit::<bindings::iov_iter>::uninit();
         // SAFETY: the bio is valid and owned by the driver, and a read or a
         // write, so its bvecs cover `bi_size` bytes from `bi_iter`; `raw`
         // is valid for writes.
-        unsafe { rloop_bio_iter(self.raw().cast(), raw.as_mut_ptr().cast(), dir) };
+        unsafe { rloop_bio_iter(self.raw().cast(), raw.as_mut_ptr().cast(), D::DIR) };
         // SAFETY: `rloop_bio_iter` initialised `raw` as a bvec iterator of
-        // direction `dir` over the bio's own bvecs and pages, valid until
-        // the bio ends, which needs the `OwnedBio` that `&self` borrows; it
-        // allocated nothing.
+        // direction `D::DIR`, i.e. `D`, over the bio's own bvecs and pages,
+        // valid until the bio ends, which needs the `OwnedBio` that `&self`
+        // borrows; it allocated nothing.
         Ok(unsafe { IovIter::from_raw(raw.assume_init(), core::ptr::null_mut()) })
     }
 
     /// An iterator to read into the bio's pages (for `Op::Read`; `EINVAL`
     /// for another operation).
     pub(crate) fn iov_dest(&self) -> Result<IovIterDest<'_>> {
-        if self.op() != Op::Read {
-            return Err(EINVAL);
-        }
-        self.iov(bindings::ITER_DEST)
+        self.iov()
     }
 
     /// An iterator over the bio's data (for `Op::Write`; `EINVAL` for
     /// another operation).
     pub(crate) fn iov_source(&self) -> Result<IovIterSource<'_>> {
-        if self.op() != Op::Write {
-            return Err(EINVAL);
-        }
-        self.iov(bindings::ITER_SOURCE)
+        self.iov()
     }
+}
+
+/// An iterator direction: the C constant and the bio operation that moves
+/// data that way.
+trait Direction {
+    const DIR: u32;
+    const OP: Op;
+}
+
+impl Direction for Dest {
+    const DIR: u32 = bindings::ITER_DEST;
+    const OP: Op = Op::Read;
+}
+
+impl Direction for Source {
+    const DIR: u32 = bindings::ITER_SOURCE;
+    const OP: Op = Op::Write;
 }
 
 /// The driver's ownership of a bio it was handed in `submit_bio`.
@@ -219,8 +229,12 @@ impl<T: BioOperations> BioVTable<T> {
     unsafe extern "C" fn submit_bio_callback(bio: *mut bindings::bio) {
         // SAFETY: the bio is submitted to our disk: `bi_bdev` and its disk
         // are valid, and the disk's `private_data` is `T::QueueData`
-        // (`build_bio`), released only in `free_disk`, which cannot run
-        // while the queue is entered.
+        // (`build_bio`), released only in `free_disk`.  That runs after
+        // the `BioDisk`'s `put_disk`, which follows `del_gendisk`; and
+        // `del_gendisk` marks the disk dead, waits for every caller inside
+        // the queue (`__submit_bio` calls us between `bio_queue_enter` and
+        // `blk_queue_exit`) and leaves the queue frozen (the disk owns it,
+        // `GD_OWNS_QUEUE`), so no later bio reaches us.
         let data = unsafe { T::QueueData::borrow((*(*(*bio).bi_bdev).bd_disk).private_data) };
         // SAFETY: the block layer hands us the bio; we end it exactly once.
         if let Some(bio) = unsafe { OwnedBio::from_raw(bio) } {
@@ -346,9 +360,10 @@ impl<T: BioOperations> Deref for BioDisk<T> {
 impl<T: BioOperations> Drop for BioDisk<T> {
     fn drop(&mut self) {
         // SAFETY: by the type invariant the disk was added; `del_gendisk`
-        // removes it and waits for every `submit_bio` inside the queue
-        // (`blk_mq_freeze_queue_wait` on `q_usage_counter`, which
-        // `bio_queue_enter` takes for bio-based queues too).
+        // removes it, waits for every `submit_bio` inside the queue
+        // (`q_usage_counter`, which `bio_queue_enter` takes for bio-based
+        // queues too) and leaves the queue frozen and the disk dead, so
+        // none starts afterwards.
         unsafe { bindings::del_gendisk(self.gendisk) };
         // SAFETY: we own one reference (type invariant); the disk is freed,
         // and `free_disk` releases the private data, once the last opener

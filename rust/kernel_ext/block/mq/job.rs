@@ -15,7 +15,7 @@
 //!   checker rejects any use of it after the job is consumed;
 //! * what the handler holds for the request is attached to the job
 //!   ([`Job::hold`]) and dropped by every way of ending or handing over
-//!   the request ([`Job::complete`], [`Job::end`], [`Job::queue_work`],
+//!   the request ([`Job::complete`], [`Job::queue_work`],
 //!   [`Job::submit_aio`]) before the request is published;
 //! * the request itself is an [`OwnedRequest`], which cannot be cloned.
 
