@@ -227,6 +227,24 @@ int rloop_rq_iter(struct request *rq, struct iov_iter *iter, unsigned int dir,
 	return 0;
 }
 
+/*
+ * An iov_iter over the data of a bio, for a bio-based disk's submit_bio
+ * (bio_for_each_bvec() is a macro): the bio's own bvecs from bi_iter, which
+ * may start inside a bvec after a split, as for a one-bio request above.
+ */
+void rloop_bio_iter(struct bio *bio, struct iov_iter *iter, unsigned int dir)
+{
+	struct bvec_iter it;
+	struct bio_vec tmp;
+	unsigned int nr_bvec = 0;
+
+	bio_for_each_bvec(tmp, bio, it)
+		nr_bvec++;
+	iov_iter_bvec(iter, dir, __bvec_iter_bvec(bio->bi_io_vec, bio->bi_iter),
+		      nr_bvec, bio->bi_iter.bi_size);
+	iter->iov_offset = bio->bi_iter.bi_bvec_done;
+}
+
 /* zero_fill_bio() is a static inline. */
 void rloop_rq_zero_fill(struct request *rq)
 {
@@ -429,6 +447,39 @@ void rloop_disk_set_uevent_suppress(struct gendisk *disk, bool on)
 void rloop_xa_init(struct xarray *xa)
 {
 	xa_init(xa);
+}
+
+/*
+ * xa_load() of n consecutive indices from first, with one cursor under one
+ * RCU read lock (xas_next() is a static inline): out[i] is the entry at
+ * first + i, or NULL.  For an insert-only array, whose entries stay valid
+ * after the lock is dropped.
+ */
+void rloop_xa_load_range(struct xarray *xa, unsigned long first, void **out,
+			 unsigned int n)
+{
+	XA_STATE(xas, xa, first);
+	unsigned int i = 0;
+	void *entry;
+
+	if (!n)
+		return;
+	rcu_read_lock();
+	entry = xas_load(&xas);
+	for (;;) {
+		/* A node being freed under us: walk again to the same index. */
+		if (xa_is_retry(entry)) {
+			xas_reset(&xas);
+			entry = xas_load(&xas);
+			continue;
+		}
+		/* A reserved entry (never stored here) reads as empty. */
+		out[i++] = xa_is_zero(entry) ? NULL : entry;
+		if (i == n)
+			break;
+		entry = xas_next(&xas);
+	}
+	rcu_read_unlock();
 }
 
 void rloop_xa_lock(struct xarray *xa)

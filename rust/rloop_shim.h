@@ -36,6 +36,7 @@ void rloop_ctl_deregister(void);
 
 void rloop_get_file(struct file *file);
 
+void rloop_bio_iter(struct bio *bio, struct iov_iter *iter, unsigned int dir);
 int rloop_rq_iter(struct request *rq, struct iov_iter *iter, unsigned int dir,
 		  struct bio_vec **alloc, bool may_sleep);
 void rloop_rq_zero_fill(struct request *rq);
@@ -60,6 +61,8 @@ void rloop_kiocb_end_write(struct kiocb *iocb);
 unsigned short rloop_rq_ioprio(struct request *rq);
 void rloop_disk_set_uevent_suppress(struct gendisk *disk, bool on);
 void rloop_xa_init(struct xarray *xa);
+void rloop_xa_load_range(struct xarray *xa, unsigned long first, void **out,
+			 unsigned int n);
 void rloop_xa_lock(struct xarray *xa);
 void rloop_xa_unlock(struct xarray *xa);
 struct dax_device *rloop_alloc_dax(void *private);

@@ -4,6 +4,7 @@
 //!
 //! C header: [`include/linux/blkdev.h`](srctree/include/linux/blkdev.h)
 
+pub(crate) mod bio;
 pub(crate) mod mq;
 
 /// Open for writing (`BLK_OPEN_WRITE`), in the `mode` of block device

@@ -17,19 +17,18 @@
 //! When the module found a ZONE_DEVICE pool ([`crate::pool`]), a disk is
 //! instead a contiguous [`Slice`] of it, and a DAX device: the slice's
 //! allocation path (zero each 2 MiB unit once, on first use) serves
-//! requests, `direct_access` and `zero_page_range` alike.
+//! bios, `direct_access` and `zero_page_range` alike.
 
 use crate::kernel_ext::{
-    block::mq::{
-        self, flags, Dispatch, GenDisk, GenDiskBuilder, Job, Limits, Op, Operations, OwnedRequest,
-        TagSet,
+    block::{
+        bio::{Bio, BioDisk, BioOperations, OwnedBio},
+        mq::{GenDiskBuilder, Limits, Op},
     },
     dax::{self, Access, AccessMode, DaxDevice},
     errno::eopnotsupp,
     iov::IovIterSource,
     page::{PageRef, ZeroedPage, PAGE_SIZE},
-    task::NoIoScope,
-    workqueue::{OwnedQueue, WQ_MEM_RECLAIM, WQ_UNBOUND_FREEZABLE},
+    task::{self, NoIoScope},
     xarray::XArray,
 };
 use crate::pool::{Pool, Slice};
@@ -43,6 +42,8 @@ use kernel::{
 const SECTOR_SHIFT: u32 = 9;
 /// Sectors per page.
 const PAGE_SECTORS_SHIFT: u32 = PAGE_SIZE.trailing_zeros() - SECTOR_SHIFT;
+/// Pages looked up at once by [`MemDisk::walk`] (one XArray cursor).
+const RUN: usize = 32;
 
 /// One memory-backed disk.
 #[pin_data]
@@ -55,36 +56,46 @@ pub(crate) struct MemDisk {
     /// The disk's slice of the pool, if it has one (then `pages` stays
     /// empty).
     slice: Option<Slice>,
-    /// Where a request goes when it must sleep to allocate (`rdaxN`,
-    /// `WQ_MEM_RECLAIM`: it is on the writeback path).
-    wq: OwnedQueue,
 }
 
-/// Whether a request may sleep to allocate.
+/// Whether a bio may sleep to allocate.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Alloc {
-    /// In `queue_rq` (the tag set is not `BLOCKING`): `GFP_NOWAIT`, and
-    /// `EAGAIN` when that fails.
+    /// A `REQ_NOWAIT` bio: `GFP_NOWAIT`, and `EAGAIN` (`BLK_STS_AGAIN`,
+    /// the submitter retries without `REQ_NOWAIT`) when that fails or a
+    /// pool unit would have to be zeroed.
     NoWait,
-    /// In the disk's worker, in a NOIO scope.
+    /// Any other bio, in the submitter's context: `GFP_KERNEL` in a NOIO
+    /// scope, i.e. `GFP_NOIO` as brd (we are on the I/O path of whatever
+    /// writes to this disk).
     Sleep,
 }
 
 impl Alloc {
+    fn of(bio: &Bio) -> Self {
+        if bio.nowait() {
+            Alloc::NoWait
+        } else {
+            Alloc::Sleep
+        }
+    }
+
     fn gfp(self) -> bindings::gfp_t {
         match self {
             Alloc::NoWait => bindings::GFP_NOWAIT | bindings::__GFP_NOWARN,
-            // GFP_KERNEL inside the worker's NOIO scope.
+            // Inside `submit_bio`'s NOIO scope.
             Alloc::Sleep => bindings::GFP_KERNEL,
         }
     }
 
-    /// `e`, or `EAGAIN` for a failed allocation that may sleep next time.
+    /// What a failed allocation ends the bio with: `EAGAIN` if it may
+    /// sleep next time; `EIO` if it could sleep already, as brd
+    /// (`ENOMEM` would be `BLK_STS_RESOURCE`, a blk-mq dispatch status).
     fn retry(self, e: Error) -> Error {
-        if self == Alloc::NoWait && e == ENOMEM {
-            EAGAIN
-        } else {
-            e
+        match self {
+            _ if e != ENOMEM => e,
+            Alloc::NoWait => EAGAIN,
+            Alloc::Sleep => EIO,
         }
     }
 }
@@ -114,36 +125,25 @@ impl MemDisk {
             }
             None => None,
         };
-        let wq = OwnedQueue::new(
-            format_args!("rdax{}", number),
-            WQ_UNBOUND_FREEZABLE | WQ_MEM_RECLAIM,
-        )?;
         let dev = Arc::pin_init(
             pin_init!(MemDisk {
                 sectors,
                 pages <- XArray::new(),
                 slice,
-                wq,
             }),
             GFP_KERNEL,
         )?;
-        // queue_rq copies inline and allocates only without sleeping; a
-        // request that needs to sleep goes to the worker.  So the tag set
-        // is not BLOCKING (blk-mq runs queue_rq under RCU, not SRCU).
-        let tagset = Arc::pin_init(
-            TagSet::new(1, 128, 1, flags::NO_SCHED_BY_DEFAULT),
-            GFP_KERNEL,
-        )?;
-        // As pmem: no limit of our own on a request's size or shape (a
-        // request is copied bvec by bvec), so a 1 MiB read is not split
-        // into requests of 255 sectors (the default `max_hw_sectors`),
-        // 128 segments or 64 KiB segments.
+        // Bio-based, as brd and pmem: each bio is copied in its
+        // submitter's context, with no request, tag or worker.  No limit
+        // of our own on a bio's size or shape (it is copied bvec by bvec),
+        // so a 1 MiB read is not split into pieces of 255 sectors (the
+        // default `max_hw_sectors`), 128 segments or 64 KiB segments.
         let disk = GenDiskBuilder::new()
             .devt(0, 0, 0)
             .max_hw_sectors(u32::MAX)
             .max_segments(u16::MAX)
             .max_segment_size(u32::MAX)
-            .build(format_args!("rdax{}", number), tagset, dev.clone())?;
+            .build_bio(format_args!("rdax{}", number), dev.clone())?;
         disk.set_limits(&Limits {
             block_size: 512,
             write_cache: false,
@@ -181,95 +181,108 @@ impl MemDisk {
             .map_err(|e| alloc.retry(e))
     }
 
-    /// Serves one request.  `EAGAIN` (only with `Alloc::NoWait`): it needs
-    /// to sleep to allocate; the part already written is written again by
-    /// the retry, with the same data.
-    fn do_request(&self, rq: &mq::Request<Self>, alloc: Alloc) -> Result {
-        let start = rq.sector();
-        let bytes = u64::from(rq.bytes());
+    /// Serves one bio.  `EAGAIN` (only with `Alloc::NoWait`): it needs to
+    /// sleep to allocate; the part already written is written again by the
+    /// retry, with the same data.
+    fn do_bio(&self, bio: &Bio, alloc: Alloc) -> Result {
+        let start = bio.sector();
+        let bytes = u64::from(bio.bytes());
+        // The block layer checks no alignment for a bio-based disk.
+        if bytes & ((1 << SECTOR_SHIFT) - 1) != 0 {
+            return Err(EIO);
+        }
         let end = start
             .checked_add(bytes >> SECTOR_SHIFT)
             .filter(|&e| e <= self.sectors)
             .ok_or(EIO)?;
-        let mut pos = start << SECTOR_SHIFT;
+        let pos = start << SECTOR_SHIFT;
         let end = end << SECTOR_SHIFT;
         if let Some(slice) = &self.slice {
-            return Self::do_slice_request(slice, rq, alloc, pos, end);
+            return Self::do_slice_bio(slice, bio, alloc, pos, end);
         }
-        match rq.op() {
+        match bio.op() {
             Op::Read => {
-                let mut iter = rq
-                    .iov_dest(alloc == Alloc::Sleep)
-                    .map_err(|e| alloc.retry(e))?;
-                while pos < end {
-                    let (index, offset, len) = chunk(pos, end);
-                    let done = match self.pages.get(index) {
+                let mut iter = bio.iov_dest()?;
+                self.walk(pos, end, |page, _, offset, len| {
+                    let done = match page {
                         Some(p) => p.copy_to_iter(offset, len, &mut iter),
                         None => iter.zero(len),
                     };
                     if done != len {
                         return Err(EIO);
                     }
-                    pos += len as u64;
-                }
-                Ok(())
+                    Ok(())
+                })
             }
             Op::Write => {
-                let mut iter = rq
-                    .iov_source(alloc == Alloc::Sleep)
-                    .map_err(|e| alloc.retry(e))?;
-                while pos < end {
-                    let (index, offset, len) = chunk(pos, end);
-                    let page = self.page_for_write(index, alloc)?;
+                let mut iter = bio.iov_source()?;
+                self.walk(pos, end, |page, index, offset, len| {
+                    let page = match page {
+                        Some(p) => p,
+                        None => self.page_for_write(index, alloc)?,
+                    };
                     if page.copy_from_iter(offset, len, &mut iter) != len {
                         return Err(EIO);
                     }
-                    pos += len as u64;
+                    Ok(())
+                })
+            }
+            Op::Discard | Op::WriteZeroes => self.walk(pos, end, |page, _, offset, len| {
+                if let Some(p) = page {
+                    p.write_zeroes(offset, len);
                 }
                 Ok(())
-            }
-            Op::Discard | Op::WriteZeroes => {
-                while pos < end {
-                    let (index, offset, len) = chunk(pos, end);
-                    if let Some(p) = self.pages.get(index) {
-                        p.write_zeroes(offset, len);
-                    }
-                    pos += len as u64;
-                }
-                Ok(())
-            }
+            }),
             Op::Flush => Ok(()),
             Op::Other(_) => Err(EIO),
         }
     }
+
+    /// Calls `f(page, index, offset, len)` for each piece of `[pos, end)`
+    /// (bytes) in one page, in order, with the page if it exists; stops at
+    /// the first error.  Pages are looked up [`RUN`] at a time with one
+    /// XArray cursor.
+    fn walk(
+        &self,
+        mut pos: u64,
+        end: u64,
+        mut f: impl FnMut(Option<PageRef<'_>>, usize, usize, usize) -> Result,
+    ) -> Result {
+        while pos < end {
+            let (first, _, _) = chunk(pos, end);
+            let (last, _, _) = chunk(end - 1, end);
+            let run = self.pages.get_run::<RUN>(first, last - first + 1);
+            for page in run {
+                if pos >= end {
+                    break;
+                }
+                let (index, offset, len) = chunk(pos, end);
+                f(page, index, offset, len)?;
+                pos += len as u64;
+            }
+            // A discard may span gigabytes: yield between runs.
+            task::cond_resched();
+        }
+        Ok(())
+    }
 }
 
 impl MemDisk {
-    /// Serves one request of a disk on the pool: `[pos, end)` in bytes,
-    /// inside the disk.
-    fn do_slice_request(
-        slice: &Slice,
-        rq: &mq::Request<Self>,
-        alloc: Alloc,
-        pos: u64,
-        end: u64,
-    ) -> Result {
+    /// Serves one bio of a disk on the pool: `[pos, end)` in bytes, inside
+    /// the disk.
+    fn do_slice_bio(slice: &Slice, bio: &Bio, alloc: Alloc, pos: u64, end: u64) -> Result {
         let pos = usize::try_from(pos).map_err(|_| EIO)?;
         let len = usize::try_from(end - pos as u64).map_err(|_| EIO)?;
-        match rq.op() {
+        match bio.op() {
             Op::Read => {
-                let mut iter = rq
-                    .iov_dest(alloc == Alloc::Sleep)
-                    .map_err(|e| alloc.retry(e))?;
+                let mut iter = bio.iov_dest()?;
                 if slice.read(pos, len, &mut iter) != len {
                     return Err(EIO);
                 }
                 Ok(())
             }
             Op::Write => {
-                let mut iter = rq
-                    .iov_source(alloc == Alloc::Sleep)
-                    .map_err(|e| alloc.retry(e))?;
+                let mut iter = bio.iov_source()?;
                 slice.write(pos, len, &mut iter, alloc == Alloc::Sleep)
             }
             Op::Discard | Op::WriteZeroes => slice.write_zeroes(pos, len),
@@ -284,7 +297,7 @@ impl MemDisk {
 /// `put_dax`, then the disk is deleted).
 pub(crate) struct RdaxDisk {
     dax: Option<DaxDevice<MemDisk>>,
-    disk: GenDisk<MemDisk>,
+    disk: BioDisk<MemDisk>,
 }
 
 impl Drop for RdaxDisk {
@@ -333,31 +346,15 @@ fn chunk(pos: u64, end: u64) -> (usize, usize, usize) {
     (index, offset, len)
 }
 
-#[vtable]
-impl Operations for MemDisk {
+impl BioOperations for MemDisk {
     type QueueData = Arc<MemDisk>;
 
-    fn queue_rq(
-        dev: ArcBorrow<'_, MemDisk>,
-        rq: OwnedRequest<Self>,
-        _is_last: bool,
-        _dispatch: &Dispatch,
-    ) {
-        match dev.do_request(&rq, Alloc::NoWait) {
-            // The disk lives until `queue_rq` returns (`Dispatch`).
-            Err(e) if e == EAGAIN => rq.queue_work(&dev.wq),
-            status => rq.end(status),
-        }
-    }
-
-    /// A request that needs to sleep to allocate, in the disk's worker.
-    fn work(job: Job<'_, Self>) {
-        // Page allocations here must not recurse into I/O: we are on the
-        // I/O path of whatever writes to this disk.
+    fn submit_bio(dev: ArcBorrow<'_, MemDisk>, bio: OwnedBio) {
         let status = {
             let _noio = NoIoScope::enter();
-            job.data().do_request(job.request(), Alloc::Sleep)
+            dev.do_bio(&bio, Alloc::of(&bio))
         };
-        job.end(status);
+        // The disk lives until `submit_bio` returns (the queue is entered).
+        bio.end(status);
     }
 }

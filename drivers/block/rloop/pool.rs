@@ -37,6 +37,7 @@ use crate::kernel_ext::{
         MEMREMAP_ALIGN,
     },
     page::PAGE_SIZE,
+    task,
 };
 use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use kernel::{c_str, ffi, prelude::*, str::CStr, sync::Arc};
@@ -371,6 +372,8 @@ impl Slice {
                 self.pool.mem.write_zeroes(self.base + p, n);
             }
             p += n;
+            // Up to 4 GiB in one bio: yield between units.
+            task::cond_resched();
         }
         Ok(())
     }

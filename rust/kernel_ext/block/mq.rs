@@ -26,5 +26,6 @@ pub(crate) use drain::RequestDrain;
 pub(crate) use gen_disk::{DiskRef, GenDisk, GenDiskBuilder, Limits};
 pub(crate) use job::Job;
 pub(crate) use operations::{queue_data_of_file, Dispatch, Operations, QueueDataBorrowed};
+pub(in crate::kernel_ext::block) use request::blk_status;
 pub(crate) use request::{Op, OwnedRequest, Request};
 pub(crate) use tag_set::{flags, TagSet};

@@ -123,7 +123,8 @@ pmd_faults() {
 	echo >$tr/trace
 	echo 1 >$tr/events/fs_dax/dax_pmd_fault_done/enable
 	echo 1 >$tr/tracing_on
-	python3 - "$1" <<'PY' || fail "PMD workload on $1 failed"
+	local ok=1
+	python3 - "$1" <<'PY' || ok=0
 import mmap, os, sys
 size = 16 << 20
 fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
@@ -137,6 +138,7 @@ sys.exit(0 if ok else 1)
 PY
 	echo 0 >$tr/tracing_on
 	echo 0 >$tr/events/fs_dax/dax_pmd_fault_done/enable
+	((ok)) || fail "PMD workload on $1 failed"
 	echo "$(grep -c 'dax_pmd_fault_done.*NOPAGE' $tr/trace) $(grep -c 'dax_pmd_fault_done.*FALLBACK' $tr/trace)"
 }
 

@@ -118,6 +118,67 @@ impl GenDiskBuilder {
         self
     }
 
+    /// The queue limits the builder sets, on top of zeroes (block layer
+    /// defaults).
+    pub(in crate::kernel_ext::block) fn queue_limits(&self) -> bindings::queue_limits {
+        // SAFETY: `queue_limits` contains only integers, which may be zero.
+        let mut lim: bindings::queue_limits = unsafe { core::mem::zeroed() };
+        lim.logical_block_size = 512;
+        lim.physical_block_size = 512;
+        lim.max_hw_sectors = self.max_hw_sectors;
+        lim.max_segments = self.max_segments;
+        lim.max_segment_size = self.max_segment_size;
+        lim
+    }
+
+    /// Sets up an allocated disk (operations, private data, device numbers,
+    /// name) and adds it.  On error the disk is not added and the caller
+    /// still owns it and `data`.
+    ///
+    /// # Safety
+    ///
+    /// `gendisk` was allocated by `__blk_mq_alloc_disk` or
+    /// `__blk_alloc_disk` and is not yet added; `fops` and `data` are what
+    /// the disk's callbacks expect for its whole life.
+    pub(in crate::kernel_ext::block) unsafe fn add(
+        self,
+        gendisk: *mut bindings::gendisk,
+        fops: &'static bindings::block_device_operations,
+        data: *mut kernel::ffi::c_void,
+        name: fmt::Arguments<'_>,
+    ) -> Result {
+        // SAFETY: `gendisk` is valid and not yet visible (safety
+        // requirements): we have exclusive access to its fields.
+        let disk = unsafe { &mut *gendisk };
+        disk.fops = fops;
+        disk.private_data = data;
+        disk.major = self.major as _;
+        disk.first_minor = self.first_minor;
+        disk.minors = self.minors;
+        if self.media_change_events {
+            disk.events = bindings::DISK_EVENT_MEDIA_CHANGE as u16;
+            disk.event_flags = bindings::DISK_EVENT_FLAG_UEVENT as u16;
+        }
+        if self.suppress_part_scan {
+            // Not yet visible: a plain write is enough for `set_bit`.
+            disk.state |= 1 << bindings::GD_SUPPRESS_PART_SCAN;
+        }
+        let mut w = NameWriter {
+            buf: &mut disk.disk_name,
+            pos: 0,
+        };
+        if w.write_fmt(name).is_err() {
+            return Err(EINVAL);
+        }
+        let end = w.pos;
+        disk.disk_name[end] = 0;
+
+        // SAFETY: `gendisk` is fully set up; on failure it is not added.
+        to_result(unsafe {
+            bindings::device_add_disk(core::ptr::null_mut(), gendisk, core::ptr::null_mut())
+        })
+    }
+
     /// Allocates the disk on `tagset`, names it, stores `queue_data` as its
     /// queue data and private data, and adds it (it becomes visible to user
     /// space).  `queue_data` is released when the block layer frees the disk.
@@ -127,14 +188,7 @@ impl GenDiskBuilder {
         tagset: Arc<TagSet<T>>,
         queue_data: T::QueueData,
     ) -> Result<GenDisk<T>> {
-        // SAFETY: `queue_limits` contains only integers, which may be zero.
-        let mut lim: bindings::queue_limits = unsafe { core::mem::zeroed() };
-        lim.logical_block_size = 512;
-        lim.physical_block_size = 512;
-        lim.max_hw_sectors = self.max_hw_sectors;
-        lim.max_segments = self.max_segments;
-        lim.max_segment_size = self.max_segment_size;
-
+        let mut lim = self.queue_limits();
         let data = queue_data.into_foreign();
         // Until the disk is added, we own `data`; afterwards `free_disk` does.
         let release_data = move || {
@@ -161,46 +215,22 @@ impl GenDiskBuilder {
                 return Err(e);
             }
         };
-        let put = move |e: Error| {
+        // SAFETY: `gendisk` was just allocated and not added; the table and
+        // the queue data are `T`'s (`free_disk_callback` releases `data`).
+        let added = unsafe {
+            self.add(
+                gendisk,
+                OperationsVTable::<T>::block_ops(),
+                data.cast_mut(),
+                name,
+            )
+        };
+        if let Err(e) = added {
             // SAFETY: `gendisk` came from `__blk_mq_alloc_disk` and was not
             // added, so `put_disk` frees it (without calling `free_disk`).
             unsafe { bindings::put_disk(gendisk) };
             release_data();
-            e
-        };
-
-        // SAFETY: `gendisk` is valid and not yet visible: we have exclusive
-        // access to its fields.
-        let disk = unsafe { &mut *gendisk };
-        disk.fops = OperationsVTable::<T>::block_ops();
-        disk.private_data = data.cast_mut();
-        disk.major = self.major as _;
-        disk.first_minor = self.first_minor;
-        disk.minors = self.minors;
-        if self.media_change_events {
-            disk.events = bindings::DISK_EVENT_MEDIA_CHANGE as u16;
-            disk.event_flags = bindings::DISK_EVENT_FLAG_UEVENT as u16;
-        }
-        if self.suppress_part_scan {
-            // Not yet visible: a plain write is enough for `set_bit`.
-            disk.state |= 1 << bindings::GD_SUPPRESS_PART_SCAN;
-        }
-        let mut w = NameWriter {
-            buf: &mut disk.disk_name,
-            pos: 0,
-        };
-        if w.write_fmt(name).is_err() {
-            return Err(put(EINVAL));
-        }
-        let end = w.pos;
-        disk.disk_name[end] = 0;
-
-        // SAFETY: `gendisk` is fully set up; on failure it is not added.
-        let ret = unsafe {
-            bindings::device_add_disk(core::ptr::null_mut(), gendisk, core::ptr::null_mut())
-        };
-        if ret != 0 {
-            return Err(put(Error::from_errno(ret)));
+            return Err(e);
         }
 
         // INVARIANT: `gendisk` was allocated and added above.

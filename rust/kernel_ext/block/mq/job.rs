@@ -15,7 +15,7 @@
 //!   checker rejects any use of it after the job is consumed;
 //! * what the handler holds for the request is attached to the job
 //!   ([`Job::hold`]) and dropped by every way of ending or handing over
-//!   the request ([`Job::complete`], [`Job::end`], [`Job::queue_work`],
+//!   the request ([`Job::complete`], [`Job::queue_work`],
 //!   [`Job::submit_aio`]) before the request is published;
 //! * the request itself is an [`OwnedRequest`], which cannot be cloned.
 
@@ -84,12 +84,6 @@ impl<'a, T: Operations, H> Job<'a, T, H> {
         let Job { held, rq, data } = self;
         drop(held);
         (rq, data)
-    }
-
-    /// Ends the request with `status` in this context, after releasing
-    /// what the job holds.
-    pub(crate) fn end(self, status: Result) {
-        self.release().0.end(status)
     }
 
     /// Completes the request with `status` on its submitting CPU

@@ -60,6 +60,21 @@ pub(crate) enum Op {
 /// `REQ_OP_MASK`.
 const REQ_OP_MASK: u32 = (1 << bindings::REQ_OP_BITS) - 1;
 
+impl Op {
+    /// The operation of a request's `cmd_flags` or a bio's `bi_opf`
+    /// (`req_op()`, `bio_op()`).
+    pub(crate) fn from_opf(opf: u32) -> Self {
+        match opf & REQ_OP_MASK {
+            bindings::req_op_REQ_OP_READ => Op::Read,
+            bindings::req_op_REQ_OP_WRITE => Op::Write,
+            bindings::req_op_REQ_OP_FLUSH => Op::Flush,
+            bindings::req_op_REQ_OP_DISCARD => Op::Discard,
+            bindings::req_op_REQ_OP_WRITE_ZEROES => Op::WriteZeroes,
+            other => Op::Other(other),
+        }
+    }
+}
+
 /// A wrapper around a blk-mq `struct request`.
 ///
 /// # Invariants
@@ -135,15 +150,7 @@ impl<T: Operations> Request<T> {
     /// The operation (`req_op()`).
     pub(crate) fn op(&self) -> Op {
         // SAFETY: as in `sector`.
-        let op = unsafe { (*self.raw()).cmd_flags } & REQ_OP_MASK;
-        match op {
-            bindings::req_op_REQ_OP_READ => Op::Read,
-            bindings::req_op_REQ_OP_WRITE => Op::Write,
-            bindings::req_op_REQ_OP_FLUSH => Op::Flush,
-            bindings::req_op_REQ_OP_DISCARD => Op::Discard,
-            bindings::req_op_REQ_OP_WRITE_ZEROES => Op::WriteZeroes,
-            other => Op::Other(other),
-        }
+        Op::from_opf(unsafe { (*self.raw()).cmd_flags })
     }
 
     /// Initialises `iter` over the request's pages in direction `dir`;
@@ -333,7 +340,7 @@ impl<T: Operations> Deref for OwnedRequest<T> {
 }
 
 /// `Result` to `blk_status_t`.
-fn blk_status(status: Result) -> bindings::blk_status_t {
+pub(in crate::kernel_ext::block) fn blk_status(status: Result) -> bindings::blk_status_t {
     match status {
         Ok(()) => bindings::BLK_STS_OK as bindings::blk_status_t,
         // SAFETY: `errno_to_blk_status` only maps the number.
