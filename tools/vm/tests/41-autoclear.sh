@@ -1,9 +1,9 @@
 # Autoclear is done before close()/umount() returns (R2, R3, R5), with no
 # sleep anywhere: task_work runs the clear in the closing task.
-# RLOOP_AUTOCLEAR_CYCLES (default 20; `make stress` runs 500) sets the
+# RLOOP_AUTOCLEAR_CYCLES (default 10; `make stress` runs 500) sets the
 # mount/umount rounds.
 scratch
-cycles=${RLOOP_AUTOCLEAR_CYCLES:-20}
+cycles=${RLOOP_AUTOCLEAR_CYCLES:-10}
 truncate -s 64M a.img
 mkfs.ext4 -qF a.img
 mkdir -p /mnt/a /mnt/x /mnt/e

@@ -4,9 +4,9 @@
 # required, but rloop must not fail more often than the C loop.ko on the
 # same image in the same boot (a margin of 2 absorbs the race's noise), must
 # leak no device, and the run must stay free of findings.
-# RLOOP_ISO_CYCLES (default 30; `make stress` runs 1000) sets the rounds.
+# RLOOP_ISO_CYCLES (default 15; `make stress` runs 1000) sets the rounds.
 scratch
-cycles=${RLOOP_ISO_CYCLES:-30}
+cycles=${RLOOP_ISO_CYCLES:-15}
 mkdir -p d isofs
 echo hi >d/f
 xorriso -as mkisofs -quiet -o isofs.iso d 2>/dev/null

@@ -3,7 +3,7 @@
 # LOOP_CLR_FD, sendfile from /sys/power/resume and into the device, "700"
 # (loop0) written to /sys/power/resume, which runs software_resume() on the
 # still-bound device, then the last close clears.  RLOOP_RESUME_CYCLES runs
-# (default 15; R7 asks for 50, which `make stress` runs) on tmpfs, then as
+# (default 10; R7 asks for 50, which `make stress` runs) on tmpfs, then as
 # many in a directory of an ext4 filesystem that a parallel loop freezes and
 # thaws (fsfreeze -f/-u), so the device's writes, the sync at the last close
 # and the clear meet a frozen backing filesystem.  Every run must exit 0,
@@ -11,7 +11,7 @@
 # "resume from hibernation"), and the run's kernel log must stay free of
 # findings (lockdep-inspect).
 scratch
-cycles=${RLOOP_RESUME_CYCLES:-15}
+cycles=${RLOOP_RESUME_CYCLES:-10}
 [[ -w /sys/power/resume ]] || fail "no writable /sys/power/resume (CONFIG_HIBERNATION)"
 if grep -q '\[disabled\]' /sys/power/disk; then
 	fail "hibernation is not available: /sys/power/disk says '$(cat /sys/power/disk)'"

@@ -12,15 +12,15 @@
 #    destroy.  With fail_dio_wq=1 the allocation fails and a verifying fio
 #    run still completes (synchronous direct I/O).
 # 3. R16: RLOOP_REBIND_CYCLES binds and detaches of one device (default
-#    20; `make stress` 1000): no allocation, no destroy.
+#    10; `make stress` 1000): no allocation, no destroy.
 # 4. R14: fio with direct=1, verify=crc32c, libaio and io_uring, bs 4k..1M,
 #    randrw, iodepth 64, on backing files on ext4 and on xfs, while
 #    `losetup --direct-io=off/on` toggles every second, for RLOOP_DIO_SECONDS
-#    per engine and file system (default 6; `make stress` 75).
+#    per engine and file system (default 5; `make stress` 75).
 scratch
-secs=${RLOOP_DIO_SECONDS:-6}
+secs=${RLOOP_DIO_SECONDS:-5}
 secs=$(budget_secs "$secs" 6 5) # four R14 runs, and the rest
-rebinds=${RLOOP_REBIND_CYCLES:-20}
+rebinds=${RLOOP_REBIND_CYCLES:-10}
 mkdir -p /mnt/n /mnt/e /mnt/x
 on_exit 'umount /mnt/n; umount /mnt/e; umount /mnt/x; rmmod null_blk; rmmod brd'
 modprobe null_blk nr_devices=1 bs=4096 memory_backed=1 gb=1 ||
