@@ -12,7 +12,7 @@
 //! exactly one owner, an [`OwnedBio`]: ending it consumes it, and dropping
 //! one without ending it ends it with an I/O error rather than losing it.
 
-use super::mq::{blk_status, DiskRef, GenDiskBuilder, Op};
+use super::mq::{blk_status, free_disk_callback, DiskRef, GenDiskBuilder, Op, OwnedDisk};
 use crate::kernel_ext::iov::{Dest, IovIter, IovIterDest, IovIterSource, Source};
 use core::{fmt, marker::PhantomData, mem::MaybeUninit, ops::Deref, ptr::NonNull};
 use kernel::{
@@ -242,16 +242,6 @@ impl<T: BioOperations> BioVTable<T> {
         }
     }
 
-    /// # Safety
-    ///
-    /// Called by `disk_release` once, for an added disk built by
-    /// `build_bio::<T>`, after every other callback.
-    unsafe extern "C" fn free_disk_callback(disk: *mut bindings::gendisk) {
-        // SAFETY: `private_data` came from `into_foreign` in `build_bio` and
-        // is released exactly once, here.
-        drop(unsafe { T::QueueData::from_foreign((*disk).private_data) });
-    }
-
     const BLOCK_OPS: bindings::block_device_operations = bindings::block_device_operations {
         submit_bio: Some(Self::submit_bio_callback),
         poll_bio: None,
@@ -271,7 +261,8 @@ impl<T: BioOperations> BioVTable<T> {
         // The module that implements `T`: block devices pin it while open.
         owner: crate::THIS_MODULE.as_ptr(),
         pr_ops: core::ptr::null_mut(),
-        free_disk: Some(Self::free_disk_callback),
+        // `build_bio` stores a `T::QueueData` as private data.
+        free_disk: Some(free_disk_callback::<T::QueueData>),
     };
 }
 
@@ -286,88 +277,41 @@ impl GenDiskBuilder {
         name: fmt::Arguments<'_>,
         queue_data: T::QueueData,
     ) -> Result<BioDisk<T>> {
-        let mut lim = self.queue_limits();
-        lim.features |= BLK_FEAT_SYNCHRONOUS | BLK_FEAT_NOWAIT;
-        let data = queue_data.into_foreign();
-        // Until the disk is added, we own `data`; afterwards `free_disk` does.
-        let release_data = move || {
-            // SAFETY: `data` came from `into_foreign` above and no one else
-            // released it: the disk was never added.
-            drop(unsafe { T::QueueData::from_foreign(data) });
-        };
         // The lock class of the disk's `lockdep_map`, one for all our
         // bio-based disks (`blk_alloc_disk` gives one per call site in C).
         let lkclass = core::ptr::from_ref(static_lock_class!())
             .cast_mut()
             .cast::<bindings::lock_class_key>();
-        // SAFETY: `lim` is valid for the call; `LockClassKey` is
-        // `repr(transparent)` over a static `lock_class_key`.
-        let gendisk = match from_err_ptr(unsafe {
-            bindings::__blk_alloc_disk(&mut lim, bindings::NUMA_NO_NODE, lkclass)
-        }) {
-            Ok(g) => g,
-            Err(e) => {
-                release_data();
-                return Err(e);
-            }
+        let alloc = |lim: &mut bindings::queue_limits, _| {
+            lim.features |= BLK_FEAT_SYNCHRONOUS | BLK_FEAT_NOWAIT;
+            // SAFETY: `lim` is valid for the call; `LockClassKey` is
+            // `repr(transparent)` over a static `lock_class_key`.
+            from_err_ptr(unsafe {
+                bindings::__blk_alloc_disk(lim, bindings::NUMA_NO_NODE, lkclass)
+            })
         };
-        // SAFETY: `gendisk` was just allocated and not added; the table and
-        // the private data are `T`'s (`free_disk_callback` releases it).
-        let added = unsafe { self.add(gendisk, &BioVTable::<T>::BLOCK_OPS, data.cast_mut(), name) };
-        if let Err(e) = added {
-            // SAFETY: `gendisk` was not added, so `put_disk` frees it
-            // without calling `free_disk`.
-            unsafe { bindings::put_disk(gendisk) };
-            release_data();
-            return Err(e);
-        }
-        // INVARIANT: allocated and added above.
+        // SAFETY: the disk comes from `__blk_alloc_disk`; `T`'s table
+        // expects `T::QueueData` and frees it with `free_disk_callback`.
+        let disk = unsafe { self.build_with(name, &BioVTable::<T>::BLOCK_OPS, queue_data, alloc) }?;
         Ok(BioDisk {
-            gendisk,
+            disk,
             _t: PhantomData,
         })
     }
 }
 
-/// A bio-based block device added to the system.
-///
-/// # Invariants
-///
-/// `gendisk` points to a valid `struct gendisk` added with
-/// `device_add_disk`, built by [`GenDiskBuilder::build_bio::<T>`]; we hold
-/// the reference `__blk_alloc_disk` gave us.
+/// A bio-based block device added to the system, built by
+/// [`GenDiskBuilder::build_bio::<T>`].  Dropping it deletes the disk:
+/// `del_gendisk` waits for every `submit_bio` inside the queue.
 pub(crate) struct BioDisk<T: BioOperations> {
-    gendisk: *mut bindings::gendisk,
+    disk: OwnedDisk,
     _t: PhantomData<T>,
 }
-
-// SAFETY: `BioDisk` owns a reference to a `struct gendisk`, whose functions
-// may be called from any thread.
-unsafe impl<T: BioOperations> Send for BioDisk<T> {}
-
-// SAFETY: the `&self` methods only call thread-safe C functions.
-unsafe impl<T: BioOperations> Sync for BioDisk<T> {}
 
 impl<T: BioOperations> Deref for BioDisk<T> {
     type Target = DiskRef;
 
     fn deref(&self) -> &DiskRef {
-        // SAFETY: `gendisk` is valid while `self` lives (type invariant).
-        unsafe { DiskRef::from_raw(self.gendisk) }
-    }
-}
-
-impl<T: BioOperations> Drop for BioDisk<T> {
-    fn drop(&mut self) {
-        // SAFETY: by the type invariant the disk was added; `del_gendisk`
-        // removes it, waits for every `submit_bio` inside the queue
-        // (`q_usage_counter`, which `bio_queue_enter` takes for bio-based
-        // queues too) and leaves the queue frozen and the disk dead, so
-        // none starts afterwards.
-        unsafe { bindings::del_gendisk(self.gendisk) };
-        // SAFETY: we own one reference (type invariant); the disk is freed,
-        // and `free_disk` releases the private data, once the last opener
-        // is gone.
-        unsafe { bindings::put_disk(self.gendisk) };
+        &self.disk
     }
 }

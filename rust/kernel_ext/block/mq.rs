@@ -23,6 +23,7 @@ mod tag_set;
 
 pub(crate) use aio::RwMode;
 pub(crate) use drain::RequestDrain;
+pub(in crate::kernel_ext::block) use gen_disk::{free_disk_callback, OwnedDisk};
 pub(crate) use gen_disk::{DiskRef, GenDisk, GenDiskBuilder, Limits};
 pub(crate) use job::Job;
 pub(crate) use operations::{queue_data_of_file, Dispatch, Operations, QueueDataBorrowed};

@@ -179,6 +179,56 @@ impl GenDiskBuilder {
         })
     }
 
+    /// Allocates a disk with `alloc` (given the queue limits and the
+    /// private data), sets it up with `fops` and `data` and adds it.  From
+    /// then on the block layer owns `data`, released by `fops`'
+    /// [`free_disk_callback::<D>`]; on error it is released here.
+    ///
+    /// # Safety
+    ///
+    /// `alloc` returns a disk from `__blk_mq_alloc_disk` or
+    /// `__blk_alloc_disk`, not yet added; `fops`' callbacks expect a `D`
+    /// as the disk's `private_data`, and its `free_disk` is
+    /// [`free_disk_callback::<D>`].
+    pub(in crate::kernel_ext::block) unsafe fn build_with<D: ForeignOwnable>(
+        self,
+        name: fmt::Arguments<'_>,
+        fops: &'static bindings::block_device_operations,
+        data: D,
+        alloc: impl FnOnce(
+            &mut bindings::queue_limits,
+            *mut kernel::ffi::c_void,
+        ) -> Result<*mut bindings::gendisk>,
+    ) -> Result<OwnedDisk> {
+        let mut lim = self.queue_limits();
+        let data = data.into_foreign().cast_mut();
+        // Until the disk is added, we own `data`; afterwards `free_disk` does.
+        let release_data = move || {
+            // SAFETY: `data` came from `into_foreign` above and no one else
+            // released it: the disk was never added, so `free_disk` never runs.
+            drop(unsafe { D::from_foreign(data) });
+        };
+        let gendisk = match alloc(&mut lim, data) {
+            Ok(g) => g,
+            Err(e) => {
+                release_data();
+                return Err(e);
+            }
+        };
+        // SAFETY: `gendisk` was just allocated and not added; `fops` and
+        // `data` go together (safety requirements).
+        if let Err(e) = unsafe { self.add(gendisk, fops, data, name) } {
+            // SAFETY: `gendisk` was not added, so `put_disk` frees it
+            // without calling `free_disk`.
+            unsafe { bindings::put_disk(gendisk) };
+            release_data();
+            return Err(e);
+        }
+        // INVARIANT: `gendisk` was allocated and added above, and we hold
+        // the reference its allocation gave.
+        Ok(OwnedDisk(gendisk))
+    }
+
     /// Allocates the disk on `tagset`, names it, stores `queue_data` as its
     /// queue data and private data, and adds it (it becomes visible to user
     /// space).  `queue_data` is released when the block layer frees the disk.
@@ -188,73 +238,103 @@ impl GenDiskBuilder {
         tagset: Arc<TagSet<T>>,
         queue_data: T::QueueData,
     ) -> Result<GenDisk<T>> {
-        let mut lim = self.queue_limits();
-        let data = queue_data.into_foreign();
-        // Until the disk is added, we own `data`; afterwards `free_disk` does.
-        let release_data = move || {
-            // SAFETY: `data` came from `into_foreign` above and no one else
-            // released it: the disk was never added, so `free_disk` never runs.
-            drop(unsafe { T::QueueData::from_foreign(data) });
-        };
-
-        // The lock class of the disk's `lockdep_map`, one for all our disks
-        // (as `blk_mq_alloc_disk` gives one per call site in C).
+        // The lock class of the disk's `lockdep_map`, one for all our
+        // blk-mq disks (as `blk_mq_alloc_disk` gives one per call site in C).
         let lkclass = core::ptr::from_ref(static_lock_class!())
             .cast_mut()
             .cast::<bindings::lock_class_key>();
-        // SAFETY: `tagset` is an initialised tag set that outlives the disk
-        // (we keep the `Arc` until after `del_gendisk`); `lim` is valid for
-        // the call; `LockClassKey` is `repr(transparent)` over a static
-        // `lock_class_key`.
-        let gendisk = match from_err_ptr(unsafe {
-            bindings::__blk_mq_alloc_disk(tagset.raw_tag_set(), &mut lim, data.cast_mut(), lkclass)
-        }) {
-            Ok(g) => g,
-            Err(e) => {
-                release_data();
-                return Err(e);
-            }
+        let set = tagset.raw_tag_set();
+        let alloc = |lim: &mut bindings::queue_limits, data| {
+            // SAFETY: `set` is an initialised tag set that outlives the disk
+            // (`GenDisk` keeps the `Arc` until after `del_gendisk`); `lim`
+            // is valid for the call; `LockClassKey` is `repr(transparent)`
+            // over a static `lock_class_key`.
+            from_err_ptr(unsafe { bindings::__blk_mq_alloc_disk(set, lim, data, lkclass) })
         };
-        // SAFETY: `gendisk` was just allocated and not added; the table and
-        // the queue data are `T`'s (`free_disk_callback` releases `data`).
-        let added = unsafe {
-            self.add(
-                gendisk,
-                OperationsVTable::<T>::block_ops(),
-                data.cast_mut(),
-                name,
-            )
-        };
-        if let Err(e) = added {
-            // SAFETY: `gendisk` came from `__blk_mq_alloc_disk` and was not
-            // added, so `put_disk` frees it (without calling `free_disk`).
-            unsafe { bindings::put_disk(gendisk) };
-            release_data();
-            return Err(e);
-        }
-
-        // INVARIANT: `gendisk` was allocated and added above.
+        // SAFETY: the disk comes from `__blk_mq_alloc_disk`; `T`'s table
+        // expects `T::QueueData` and frees it with `free_disk_callback`.
+        let disk = unsafe {
+            self.build_with(name, OperationsVTable::<T>::block_ops(), queue_data, alloc)
+        }?;
         Ok(GenDisk {
+            disk,
             _tagset: tagset,
-            gendisk,
         })
     }
 }
 
-/// A block device added to the system.
+/// `free_disk` of a disk whose private data is a `D`: releases it.
+///
+/// # Safety
+///
+/// Called by `disk_release` once, for a disk added by
+/// [`GenDiskBuilder::build_with::<D>`], after every other callback (and,
+/// for blk-mq, once the queue no longer dispatches: `queuedata` is the same
+/// pointer).
+pub(in crate::kernel_ext::block) unsafe extern "C" fn free_disk_callback<D: ForeignOwnable>(
+    disk: *mut bindings::gendisk,
+) {
+    // SAFETY: `private_data` came from `into_foreign` in `build_with` and is
+    // released exactly once, here (safety requirements).
+    drop(unsafe { D::from_foreign((*disk).private_data) });
+}
+
+/// An added disk and our reference to it: deleted (`del_gendisk`) and put
+/// (`put_disk`) on drop.  [`GenDisk`] and the bio-based
+/// [`super::super::bio::BioDisk`] own their disk through it.
 ///
 /// # Invariants
 ///
-/// `gendisk` points to a valid `struct gendisk` added with
-/// `device_add_disk`, built by [`GenDiskBuilder::build::<T>`]; we hold the
-/// reference `__blk_mq_alloc_disk` gave us.
-pub(crate) struct GenDisk<T: Operations> {
-    _tagset: Arc<TagSet<T>>,
-    gendisk: *mut bindings::gendisk,
+/// The pointer is a valid `struct gendisk` added with `device_add_disk`;
+/// we hold the reference its allocation gave us.
+pub(in crate::kernel_ext::block) struct OwnedDisk(*mut bindings::gendisk);
+
+// SAFETY: `OwnedDisk` owns a reference to a `struct gendisk`, whose
+// functions may be called from any thread.
+unsafe impl Send for OwnedDisk {}
+
+// SAFETY: the `&self` methods (through `DiskRef`) only call thread-safe C
+// functions.
+unsafe impl Sync for OwnedDisk {}
+
+impl Deref for OwnedDisk {
+    type Target = DiskRef;
+
+    fn deref(&self) -> &DiskRef {
+        // SAFETY: the disk is valid while `self` lives (type invariant).
+        unsafe { DiskRef::from_raw(self.0) }
+    }
 }
 
-// SAFETY: `GenDisk` owns a reference to a `struct gendisk`, whose functions
-// may be called from any thread, and an `Arc` of the tag set.
+impl Drop for OwnedDisk {
+    fn drop(&mut self) {
+        // SAFETY: the disk was added (type invariant).  `del_gendisk`
+        // removes it, marks it dead and waits for every caller inside the
+        // queue (`queue_rq`, and `submit_bio`, which runs between
+        // `bio_queue_enter` and `blk_queue_exit`); the queue is left
+        // frozen, so none starts afterwards, nor does `open`.
+        unsafe { bindings::del_gendisk(self.0) };
+        // SAFETY: we own one reference (type invariant); the disk is freed,
+        // and `free_disk` releases its private data, once the last opener
+        // is gone.
+        unsafe { bindings::put_disk(self.0) };
+    }
+}
+
+/// A blk-mq block device added to the system.
+///
+/// # Invariants
+///
+/// `disk` was built by [`GenDiskBuilder::build::<T>`] on `_tagset`.
+pub(crate) struct GenDisk<T: Operations> {
+    // Dropped first: the tag set `Arc` may go only once `del_gendisk`
+    // detached the queue from it.
+    disk: OwnedDisk,
+    _tagset: Arc<TagSet<T>>,
+}
+
+// SAFETY: `GenDisk` owns a disk, which may be used from any thread, and an
+// `Arc` of the tag set, which only `del_gendisk`'s caller (our drop) needs.
 unsafe impl<T: Operations + Send> Send for GenDisk<T> {}
 
 // SAFETY: the `&self` methods only call thread-safe C functions.
@@ -264,21 +344,7 @@ impl<T: Operations> Deref for GenDisk<T> {
     type Target = DiskRef;
 
     fn deref(&self) -> &DiskRef {
-        // SAFETY: `gendisk` is valid while `self` lives (type invariant).
-        unsafe { DiskRef::from_raw(self.gendisk) }
-    }
-}
-
-impl<T: Operations> Drop for GenDisk<T> {
-    fn drop(&mut self) {
-        // SAFETY: by the type invariant the disk was added; `del_gendisk`
-        // removes it and stops the queue (no more `queue_rq`, `open`).
-        unsafe { bindings::del_gendisk(self.gendisk) };
-        // SAFETY: we own one reference (type invariant); the disk is freed,
-        // and `free_disk` releases the queue data, once the last opener is
-        // gone.  The tag set `Arc` is dropped after this, which is allowed
-        // once `del_gendisk` detached the queue from it.
-        unsafe { bindings::put_disk(self.gendisk) };
+        &self.disk
     }
 }
 

@@ -303,17 +303,6 @@ impl<T: Operations> OperationsVTable<T> {
         from_result(|| T::compat_ioctl(data, bdev, mode, cmd, arg))
     }
 
-    /// # Safety
-    ///
-    /// Called by `disk_release` once, for an added disk built by
-    /// `GenDiskBuilder::build::<T>`, after every other callback.
-    unsafe extern "C" fn free_disk_callback(disk: *mut bindings::gendisk) {
-        // SAFETY: `private_data` came from `into_foreign` in `build` and is
-        // released exactly once, here (queuedata is the same pointer and the
-        // queue no longer dispatches).
-        drop(unsafe { T::QueueData::from_foreign((*disk).private_data) });
-    }
-
     const BLOCK_OPS: bindings::block_device_operations = bindings::block_device_operations {
         submit_bio: None,
         poll_bio: None,
@@ -349,7 +338,8 @@ impl<T: Operations> OperationsVTable<T> {
         // The module that implements `T`: block devices pin it while open.
         owner: crate::THIS_MODULE.as_ptr(),
         pr_ops: core::ptr::null_mut(),
-        free_disk: Some(Self::free_disk_callback),
+        // `GenDiskBuilder::build` stores a `T::QueueData` as private data.
+        free_disk: Some(super::free_disk_callback::<T::QueueData>),
     };
 
     /// The `block_device_operations` table of `T`, owned by this module.
