@@ -1,5 +1,5 @@
 # tools/vm/lib/pmem.sh: legacy persistent memory in the guest (sourced by
-# tools/vm/tests/62-dax.sh and tools/bench/guest-bench).  The suite and the
+# tools/vm/tests/62-dax.sh and tools/bench/guest-lib.sh).  The suite and the
 # bench boot with two memmap=nn!ss ranges (tools/lib.sh, RLOOP_SUITE_APPEND):
 # the first is rdax's pool, the second pmem's, the control.
 
