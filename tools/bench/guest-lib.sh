@@ -19,12 +19,15 @@ unload_loop() {
 	rmmod loop
 }
 
-# load_driver NAME: rloop (our module, its defaults)
+# load_driver NAME: rloop (our module, its defaults), rloop-v (our module
+# with the A/B variant's parameters, $RLOOP_BENCH_VARIANT, e.g. "plug=0")
 # or cloop (the C loop.ko at $RLOOP_CLOOP).
 load_driver() {
 	unload_loop || return 1
 	case $1 in
 	rloop) modprobe loop ;;
+	# shellcheck disable=SC2086 # the variant is a list of parameters
+	rloop-v) modprobe loop ${RLOOP_BENCH_VARIANT:?} ;;
 	cloop) insmod "$RLOOP_CLOOP" ;;
 	esac
 }
