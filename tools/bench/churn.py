@@ -96,6 +96,9 @@ def main():
             "phase": phase,
             "n": a.n,
             "seconds": round(dt, 6),
+            # CLOCK_MONOTONIC at the start: `perf record -k mono` samples
+            # are on the same clock (tools/bench/guest-profile-churn).
+            "t0": round(t0, 6),
             "cpu_sys": round(c1.system - c0.system, 3),
             "retries": retries if phase == "remove" else 0,
         }
