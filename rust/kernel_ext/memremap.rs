@@ -281,7 +281,10 @@ impl DevPagemap {
     }
 
     /// Copies `len` bytes at `offset` into `iter`; returns the bytes copied
-    /// (fewer at the end of the mapping or of `iter`).
+    /// (fewer at the end of the mapping or of `iter`, or at memory that
+    /// raises a machine check).  `_copy_mc_to_iter`, as pmem's reads and
+    /// `dax_copy_to_iter`: device memory may be poisoned, and this copy
+    /// stops short there instead of taking the kernel down.
     pub(crate) fn copy_to_iter(
         &self,
         offset: usize,
@@ -294,7 +297,9 @@ impl DevPagemap {
         }
         // SAFETY: `[offset, offset + len)` lies in the mapping, which is
         // valid (type invariant); `iter` is a valid destination iterator.
-        unsafe { bindings::_copy_to_iter(self.kaddr(offset).cast_const(), len, iter.as_mut_ptr()) }
+        unsafe {
+            bindings::_copy_mc_to_iter(self.kaddr(offset).cast_const(), len, iter.as_mut_ptr())
+        }
     }
 
     /// Copies `len` bytes from `iter` into the mapping at `offset`; returns

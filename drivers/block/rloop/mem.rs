@@ -241,7 +241,7 @@ impl MemDisk {
     /// Calls `f(page, index, offset, len)` for each piece of `[pos, end)`
     /// (bytes) in one page, in order, with the page if it exists; stops at
     /// the first error.  Pages are looked up [`RUN`] at a time with one
-    /// XArray cursor.
+    /// XArray cursor (a single page with `xa_load`).
     fn walk(
         &self,
         mut pos: u64,
@@ -249,8 +249,12 @@ impl MemDisk {
         mut f: impl FnMut(Option<PageRef<'_>>, usize, usize, usize) -> Result,
     ) -> Result {
         while pos < end {
-            let (first, _, _) = chunk(pos, end);
+            let (first, offset, len) = chunk(pos, end);
             let (last, _, _) = chunk(end - 1, end);
+            if first == last {
+                // One page (every 4k bio): one lookup, as brd.
+                return f(self.pages.get(first), first, offset, len);
+            }
             let run = self.pages.get_run::<RUN>(first, last - first + 1);
             for page in run {
                 if pos >= end {
