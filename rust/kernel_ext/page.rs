@@ -102,7 +102,11 @@ impl PageRef<'_> {
         self.page.as_ptr()
     }
 
-    /// Copies `len` bytes at `offset` into `iter`; returns the bytes copied.
+    /// Copies `len` bytes at `offset` into `iter`; returns the bytes copied
+    /// (fewer if the page raises a machine check: `_copy_mc_to_iter`, as
+    /// the kernel copies pages it can recover from poison in, e.g.
+    /// `copy_mc_user_highpage`; it also calls the out-of-line `memcpy`,
+    /// as brd's copy does).
     pub(crate) fn copy_to_iter(
         &self,
         offset: usize,
@@ -110,9 +114,19 @@ impl PageRef<'_> {
         iter: &mut IovIterDest<'_>,
     ) -> usize {
         let len = len.min(PAGE_SIZE.saturating_sub(offset));
-        // SAFETY: the page is live (type invariant) and the range is inside
-        // it; `iter` is a valid destination iterator.
-        unsafe { bindings::copy_page_to_iter(self.as_ptr(), offset, len, iter.as_mut_ptr()) }
+        // SAFETY: the page is live (type invariant); `kmap_local_page` maps
+        // it until `kunmap_local` below, on this task, and the range is
+        // inside it; `iter` is a valid destination iterator.
+        unsafe {
+            let addr = bindings::kmap_local_page(self.as_ptr());
+            let done = bindings::_copy_mc_to_iter(
+                addr.cast::<u8>().add(offset).cast_const().cast(),
+                len,
+                iter.as_mut_ptr(),
+            );
+            bindings::kunmap_local(addr);
+            done
+        }
     }
 
     /// Copies `len` bytes from `iter` into the page at `offset`; returns the
