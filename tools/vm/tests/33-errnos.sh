@@ -41,9 +41,11 @@ transcript() {
 	# macros always add it); the text after it must be loop.c's.  "I/O
 	# error" lines come from udev's probes racing the size changes (a read
 	# sized for the old geometry ends past the new end of the file, with
-	# either driver), so they are timing, not behaviour.
+	# either driver), so they are timing, not behaviour; so is printk's
+	# "callbacks suppressed" count of the ratelimited capacity message.
 	dmesg | sed -n 's/^\[[^]]*\] //p' | sed 's/^loop: //' |
-		grep -v -e EXT4-fs -e 'detected capacity change' -e 'rloop-test:' -e 'random: crng' -e 'I/O error, dev loop' || true
+		grep -v -e EXT4-fs -e 'detected capacity change' -e 'rloop-test:' -e 'random: crng' -e 'I/O error, dev loop' \
+			-e 'callbacks suppressed' || true
 }
 
 load_rloop
