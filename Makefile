@@ -9,7 +9,8 @@
 #   make stress     long variants (RLOOP_AUTOCLEAR_CYCLES=500 ...), lockdep verdict
 #   make bench      rloop vs the C loop.ko vs raw file I/O, A/B in one boot; report,
 #                   JSON/CSV and plot (QUICK=1: ~10 min; PUBLISH=1: also into
-#                   Documentation/benchmarks.*; BENCH_OUT=<dir>; BENCH_ARGS=k=v...)
+#                   Documentation/benchmarks.*; BENCH_OUT=<dir>; BENCH_ARGS=k=v...;
+#                   BENCH_TIMEOUT=<s>: the VM's limit, 1500 quick, 18000 full)
 #   make kernel     only the test kernel       make setup   only the packages
 #   make install    build and install loop.ko for KDIR's kernel (default: the
 #                   running one) into updates/, depmod; INSTALL_MOD_PATH= stages
@@ -71,7 +72,8 @@ stress: setup
 
 bench: setup
 	@tools/bench/run $(if $(filter 1,$(QUICK)),--quick) $(if $(filter 1,$(PUBLISH)),--publish) \
-		$(if $(BENCH_OUT),--out $(BENCH_OUT)) $(BENCH_ARGS)
+		$(if $(BENCH_OUT),--out $(BENCH_OUT)) $(if $(BENCH_TIMEOUT),--timeout $(BENCH_TIMEOUT)) \
+		$(BENCH_ARGS)
 
 clean:
 	git clean -fdX -e '!.cache' .
