@@ -543,8 +543,19 @@ static const struct dax_operations rloop_dax_ops = {
 	.recovery_write		= rloop_dax_recovery_write,
 };
 
-/* alloc_dax() with the table above; an ERR_PTR on failure. */
+/*
+ * alloc_dax() with the table above; an ERR_PTR on failure.  Flagged as
+ * pmem_attach_disk() flags its own: filesystem DAX then writes the pool
+ * with _copy_from_iter_flushcache() and reads it with _copy_mc_to_iter(),
+ * as the disk's own bios do.
+ */
 struct dax_device *rloop_alloc_dax(void *private)
 {
-	return alloc_dax(private, &rloop_dax_ops);
+	struct dax_device *dax_dev = alloc_dax(private, &rloop_dax_ops);
+
+	if (!IS_ERR(dax_dev)) {
+		set_dax_nocache(dax_dev);
+		set_dax_nomc(dax_dev);
+	}
+	return dax_dev;
 }

@@ -303,7 +303,10 @@ impl DevPagemap {
     }
 
     /// Copies `len` bytes from `iter` into the mapping at `offset`; returns
-    /// the bytes copied.
+    /// the bytes copied.  `_copy_from_iter_flushcache`, as pmem's writes
+    /// (`memcpy_flushcache`) and `dax_copy_from_iter` on a `DAXDEV_NOCACHE`
+    /// device: the data goes to the memory, not to the CPU's cache, which a
+    /// disk's writer does not read back soon.
     pub(crate) fn copy_from_iter(
         &self,
         offset: usize,
@@ -314,8 +317,9 @@ impl DevPagemap {
         if len == 0 {
             return 0;
         }
-        // SAFETY: as in `copy_to_iter`, with a source iterator.
-        unsafe { bindings::_copy_from_iter(self.kaddr(offset), len, iter.as_mut_ptr()) }
+        // SAFETY: as in `copy_to_iter`, with a source iterator (the function
+        // refuses, with a WARN and 0, an iterator that is not a source).
+        unsafe { bindings::_copy_from_iter_flushcache(self.kaddr(offset), len, iter.as_mut_ptr()) }
     }
 
     /// Writes zeroes over `len` bytes at `offset` (clamped to the mapping).
