@@ -14,13 +14,9 @@ mkdir -p mnt
 gcc -m32 -static -O2 -o compat-status "$RLOOP_REPO/tools/vm/lib/compat-status.c" ||
 	fail "cannot build the 32-bit test program (gcc-multilib)"
 
-# settle: udevadm settle, whose timeout message goes to the test's log (fd
-# 3), not into the transcript: a udev backlog is timing, not behaviour (a
-# C loop.ko run once timed out after its 32-bit caller).
-settle() {
-	udevadm settle --timeout=30 2>/dev/null ||
-		echo "  note: the udev queue was not empty after 30 s (${1:-})" >&3
-}
+# settle: udev_settle with its note in the test's log (fd 3), not in the
+# transcript.
+settle() { udev_settle "${1:-}" >&3; }
 
 transcript() {
 	settle start

@@ -18,16 +18,8 @@ load_rloop
 on_exit 'rmmod loop'
 on_exit 'losetup -D'
 on_exit 'umount /mnt/g'
-# settle: wait for udev's probes of our devices; a queue still busy after
-# 30 s is timing (a clean-clone make check once found it stuck from the
-# stacked test on, with no task blocked), a note in the test's log: what
-# the test asserts is checked below either way.
-settle() {
-	udevadm settle --timeout=30 2>/dev/null ||
-		echo "  note: the udev queue was not empty after 30 s ($1)"
-}
 d=$(losetup -P -f --show p.img)
-settle partitions
+udev_settle partitions
 [[ -b ${d}p1 && -b ${d}p2 ]] || fail "partitions of $d missing"
 exec 3<"$d"
 losetup -d "$d"
@@ -39,7 +31,7 @@ for i in 1 2 3; do
 	umount /mnt/g
 done
 python3 "$RLOOP_REPO/tools/vm/lib/loopctl.py" control >/dev/null
-settle control
+udev_settle control
 
 deps=$(lockdep_deps '&disk->open_mutex')
 grep -q 'rloop:lo_mutex' /proc/lockdep || fail "rloop:lo_mutex unknown to lockdep: nothing exercised?"
