@@ -26,6 +26,7 @@ extern int rloop_hw_queue_depth;
 extern bool rloop_force_async_clear;
 extern unsigned int rloop_debug_delay_ms;
 extern bool rloop_fail_dio_wq;
+extern unsigned int rloop_workers;
 extern int rloop_rdax_nr;
 extern unsigned long rloop_rdax_size;
 extern char *rloop_rdax_pool;
@@ -42,6 +43,8 @@ int rloop_rq_iter(struct request *rq, struct iov_iter *iter, unsigned int dir,
 void rloop_rq_zero_fill(struct request *rq);
 unsigned int rloop_memalloc_noio_save(void);
 void rloop_memalloc_noio_restore(unsigned int flags);
+unsigned int rloop_raw_smp_processor_id(void);
+unsigned int rloop_nr_cpu_ids(void);
 void rloop_cond_resched(void);
 struct file *rloop_module_pin(void);
 bool rloop_rq_update(struct request *rq, unsigned int bytes);

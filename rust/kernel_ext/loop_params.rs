@@ -2,8 +2,8 @@
 
 //! The loop module parameters (`max_loop`, `max_part`, `hw_queue_depth`),
 //! and rloop's own (the memory-backed disks' `rdax_nr`, `rdax_size` and
-//! `rdax_pool`, and the debug knobs `force_async_clear`, `fail_dio_wq` and
-//! `debug_delay_ms`).
+//! `rdax_pool`, the loop devices' `workers`, and the debug knobs
+//! `force_async_clear`, `fail_dio_wq` and `debug_delay_ms`).
 //!
 //! 6.12's `module!` cannot declare parameters, so `rloop_shim.c` does, with
 //! loop.c's names, permissions and setters; this module reads them.  They
@@ -18,6 +18,7 @@ extern "C" {
     static rloop_force_async_clear: bool;
     static rloop_debug_delay_ms: kernel::ffi::c_uint;
     static rloop_fail_dio_wq: bool;
+    static rloop_workers: kernel::ffi::c_uint;
     static rloop_rdax_nr: kernel::ffi::c_int;
     static rloop_rdax_size: kernel::ffi::c_ulong;
     static rloop_rdax_pool: *const kernel::ffi::c_char;
@@ -80,6 +81,16 @@ pub(crate) fn fail_dio_wq() -> bool {
     // SAFETY: as for `force_async_clear`.
     unsafe { core::ptr::read_volatile(core::ptr::addr_of!(rloop_fail_dio_wq)) }
 }
+
+/// `workers`: workers per loop device (0: one per CPU id, at most
+/// [`MAX_WORKERS`]; 1: one for the device, as loop.c).
+pub(crate) fn workers() -> u32 {
+    // SAFETY: as for `max_loop`.
+    unsafe { rloop_workers }
+}
+
+/// The most workers a loop device gets (`workers`).
+pub(crate) const MAX_WORKERS: u32 = 64;
 
 /// `rdax_nr`: memory-backed disks to create at load.
 pub(crate) fn rdax_nr() -> i32 {

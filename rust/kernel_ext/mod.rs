@@ -8,6 +8,7 @@
 //! relies on in a `// SAFETY:` comment.
 
 pub(crate) mod block;
+pub(crate) mod cpu;
 pub(crate) mod cred;
 pub(crate) mod dax;
 pub(crate) mod delay;

@@ -27,7 +27,7 @@ use crate::kernel_ext::{
         },
         BlockDevice,
     },
-    delay,
+    cpu, delay,
     fs::File,
     loop_params,
     loop_uapi::{flags::LO_FLAGS_DIRECT_IO, LO_NAME_SIZE},
@@ -171,9 +171,14 @@ pub(crate) struct LoopDevice {
     /// when the device is freed (after its disk).
     #[pin]
     pub(crate) wq: LazyQueue,
-    /// The requests waiting for the device's worker, which runs on `wq`
-    /// and handles them one at a time (loop.c's `cmd_list`).
-    pub(crate) drain: Arc<RequestDrain<LoopDevice>>,
+    /// The requests waiting for the device's workers (loop.c's
+    /// `cmd_list`), one list per worker: each runs on `wq` and handles its
+    /// requests one at a time, in submission order.  A request goes to the
+    /// list of the CPU that submits it ([`LoopDevice::drain`]), so that
+    /// submitters on different CPUs do not all wait for one worker (loop.c
+    /// has one worker per cgroup instead; its root-cgroup I/O, all of it
+    /// here, has one).  Not empty.
+    pub(crate) drains: KVec<Arc<RequestDrain<LoopDevice>>>,
     /// Where direct I/O completions that need process context go (short
     /// transfers): created by the first direct I/O (seed 000), destroyed
     /// only when the device is freed.
@@ -193,7 +198,7 @@ impl LoopDevice {
         part_shift: u32,
         validator: Arc<Validator>,
     ) -> Result<Arc<Self>> {
-        let drain = RequestDrain::new()?;
+        let drains = Self::new_drains()?;
         Arc::pin_init(
             pin_init!(LoopDevice {
                 number,
@@ -214,12 +219,34 @@ impl LoopDevice {
                 bound: AtomicBool::new(false),
                 config <- new_mutex!((), "rloop:lo_mutex"),
                 wq <- LazyQueue::new(LazyQueueKind::Worker),
-                drain,
+                drains,
                 dio_wq <- LazyQueue::new(LazyQueueKind::DioCompletion),
                 rundown <- Deferred::new(),
             }),
             GFP_KERNEL,
         )
+    }
+
+    /// The device's request lists, one per worker: `workers` of them, or
+    /// with 0, one per CPU id (at most `MAX_WORKERS`).
+    fn new_drains() -> Result<KVec<Arc<RequestDrain<LoopDevice>>>> {
+        let n = match loop_params::workers() {
+            0 => cpu::nr_cpu_ids(),
+            n => n,
+        }
+        .clamp(1, loop_params::MAX_WORKERS);
+        let mut drains = KVec::with_capacity(n as usize, GFP_KERNEL)?;
+        for _ in 0..n {
+            drains.push(RequestDrain::new()?, GFP_KERNEL)?;
+        }
+        Ok(drains)
+    }
+
+    /// The request list for a request submitted now: the current CPU's
+    /// (`None` only if there were none, which `new_drains` rules out).
+    pub(crate) fn drain(&self) -> Option<&Arc<RequestDrain<LoopDevice>>> {
+        let cpu = cpu::CpuId::current().as_u32() as usize;
+        self.drains.get(cpu.checked_rem(self.drains.len())?)
     }
 
     /// Changes the state (`shared` is this device's, locked): the only

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Request handling: backing-file I/O in the device's worker, through the
+//! Request handling: backing-file I/O in the device's workers, through the
 //! page cache or, in direct I/O mode, as asynchronous kiocbs over the
 //! request's pages, whose short completions finish on the device's
 //! completion queue.
@@ -43,15 +43,16 @@ impl From<Error> for Failure {
 
 impl LoopDevice {
     /// `queue_rq` (loop_queue_rq()): fails unless bound; file I/O happens
-    /// in the device's worker (seed 002), never in the submitter's context.
+    /// in one of the device's workers (seed 002), the submitting CPU's,
+    /// never in the submitter's context.
     pub(crate) fn queue_rq(&self, rq: OwnedRequest<Self>, dispatch: &Dispatch) {
         if !self.is_bound() {
             rq.end(Err(EIO));
             return;
         }
-        match self.wq.get() {
-            Some(wq) => self.drain.push(rq, wq, dispatch),
-            None => rq.end(Err(EIO)),
+        match (self.wq.get(), self.drain()) {
+            (Some(wq), Some(drain)) => drain.push(rq, wq, dispatch),
+            _ => rq.end(Err(EIO)),
         }
     }
 
@@ -73,7 +74,7 @@ impl LoopDevice {
         job.complete(status);
     }
 
-    /// The request's work item, in the device's worker or, for the rest of
+    /// The request's work item, in one of the device's workers or, for the rest of
     /// a short direct transfer, in the completion queue.
     pub(crate) fn handle(job: Job<'_, Self>) {
         let Some(job) = Self::start(job) else {
@@ -164,8 +165,8 @@ impl LoopDevice {
         Self::transfer_from(rq, &io.binding.file, start, done, false)
     }
 
-    /// Handles one request synchronously in the device's worker: file I/O
-    /// with no driver lock held and NOIO allocations; reads and writes
+    /// Handles one request synchronously in a worker of the device: file
+    /// I/O with no driver lock held and NOIO allocations; reads and writes
     /// through the page cache, or direct when the device is in direct I/O
     /// mode but has no completion queue.
     fn do_request(job: &IoJob<'_>) -> Result<(), Failure> {

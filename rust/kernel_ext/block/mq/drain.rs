@@ -7,9 +7,10 @@
 //! the request to a list and queues the worker's one work item if it is not
 //! already pending; the work item takes the whole list and handles the
 //! requests one after the other until the list stays empty.  One work item
-//! per device instead of one per request: no more than one kworker runs the
-//! device's I/O, and a busy device costs one wakeup per batch, not per
-//! request.
+//! per list instead of one per request: no more than one kworker runs the
+//! list's requests, and a busy list costs one wakeup per batch, not per
+//! request.  A driver may keep several lists (one per submitting CPU) on
+//! an unbound workqueue: their workers then run side by side.
 //!
 //! The list is a lock-free stack (the `llist` pattern: push with a
 //! compare-exchange, take everything with one exchange) linked through the
