@@ -50,7 +50,7 @@ impl LoopDevice {
             rq.end(Err(EIO));
             return;
         }
-        match (self.wq.get(), self.drain()) {
+        match (self.wq.get(), self.drain(&rq)) {
             (Some(wq), Some(drain)) => drain.push(rq, wq, dispatch),
             _ => rq.end(Err(EIO)),
         }
