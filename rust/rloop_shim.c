@@ -112,13 +112,13 @@ module_param_named(rdax_pool, rloop_rdax_pool, charp, 0444);
 MODULE_PARM_DESC(rdax_pool, "Memory for DAX-capable rdax disks: auto (an unclaimed legacy persistent memory range, memmap=nn!ss), off (RAM pages, no DAX), or the physical start address of such a range (default: auto)");
 
 /*
- * Workers per loop device: requests go to the one of the submitting CPU
- * (CPU number modulo the count), so that submitters on different CPUs do
- * not queue behind one worker.  0: one per CPU id (at most 64).
+ * Workers per loop device: requests go to the submitting thread's (its id
+ * modulo the count), so that submitters do not all queue behind one
+ * worker.  0: one per CPU id (at most 64).
  */
 unsigned int rloop_workers;
 module_param_named(workers, rloop_workers, uint, 0444);
-MODULE_PARM_DESC(workers, "Workers per loop device running its backing-file I/O, each for the requests submitted on its CPUs: 0 one per CPU, at most 64 (default), 1 one for the device as loop.c");
+MODULE_PARM_DESC(workers, "Workers per loop device running its backing-file I/O, each for the requests of its share of the submitting threads: 0 one per CPU, at most 64 (default), 1 one for the device as loop.c");
 
 bool rloop_fail_dio_wq;
 module_param_named(fail_dio_wq, rloop_fail_dio_wq, bool, 0644);
@@ -292,12 +292,6 @@ void rloop_local_throttle_restore(bool old)
 {
 	if (!old)
 		current->flags &= ~PF_LOCAL_THROTTLE;
-}
-
-/* raw_smp_processor_id() is a macro. */
-unsigned int rloop_raw_smp_processor_id(void)
-{
-	return raw_smp_processor_id();
 }
 
 /* nr_cpu_ids is a constant in some configurations. */

@@ -43,7 +43,6 @@ int rloop_rq_iter(struct request *rq, struct iov_iter *iter, unsigned int dir,
 void rloop_rq_zero_fill(struct request *rq);
 unsigned int rloop_memalloc_noio_save(void);
 void rloop_memalloc_noio_restore(unsigned int flags);
-unsigned int rloop_raw_smp_processor_id(void);
 unsigned int rloop_nr_cpu_ids(void);
 void rloop_cond_resched(void);
 struct file *rloop_module_pin(void);

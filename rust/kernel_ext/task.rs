@@ -75,3 +75,8 @@ impl Drop for LocalThrottleScope {
         unsafe { rloop_local_throttle_restore(self.was_set) };
     }
 }
+
+/// The current thread's id (`current->pid`), never negative.
+pub(crate) fn current_pid() -> u32 {
+    kernel::current!().pid().unsigned_abs()
+}

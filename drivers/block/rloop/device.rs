@@ -32,6 +32,7 @@ use crate::kernel_ext::{
     loop_params,
     loop_uapi::{flags::LO_FLAGS_DIRECT_IO, LO_NAME_SIZE},
     module::{ModulePinned, ModuleRef},
+    task,
     task_work::{impl_has_deferred, Deferred},
     workqueue::{LazyQueue, LazyQueueKind},
 };
@@ -46,7 +47,7 @@ use kernel::{
 
 /// Largest request, in sectors: loop.c's "historic block max_sectors cap".
 const MAX_HW_SECTORS: u32 = 2560;
-/// Writes up to this many bytes go to the submitting CPU's request list,
+/// Writes up to this many bytes go to the submitting thread's request list,
 /// larger ones all to the first ([`LoopDevice::drain`]).
 const SPREAD_WRITE_MAX: u32 = 64 * 1024;
 /// `SECTOR_SHIFT`.
@@ -177,10 +178,10 @@ pub(crate) struct LoopDevice {
     /// The requests waiting for the device's workers (loop.c's
     /// `cmd_list`), one list per worker: each runs on `wq` and handles its
     /// requests one at a time, in submission order.  A request goes to the
-    /// list of the CPU that submits it ([`LoopDevice::drain`]), so that
-    /// submitters on different CPUs do not all wait for one worker (loop.c
-    /// has one worker per cgroup instead; its root-cgroup I/O, all of it
-    /// here, has one).  Not empty.
+    /// list of the thread that submits it ([`LoopDevice::drain`]), so that
+    /// submitters do not all wait for one worker (loop.c has one worker per
+    /// cgroup instead; its root-cgroup I/O, all of it here, has one).  Not
+    /// empty.
     pub(crate) drains: KVec<Arc<RequestDrain<LoopDevice>>>,
     /// Where direct I/O completions that need process context go (short
     /// transfers): created by the first direct I/O (seed 000), destroyed
@@ -245,9 +246,15 @@ impl LoopDevice {
         Ok(drains)
     }
 
-    /// The request list for `rq`, submitted now: the current CPU's, but
-    /// the first list for every write above [`SPREAD_WRITE_MAX`] (`None`
-    /// only if there were no lists, which `new_drains` rules out).
+    /// The request list for `rq`, submitted now: the submitting thread's
+    /// (its id modulo the count), but the first list for every write above
+    /// [`SPREAD_WRITE_MAX`] (`None` only if there were no lists, which
+    /// `new_drains` rules out).
+    ///
+    /// By thread, not by CPU: one thread's requests stay in one list, in
+    /// order, wherever the scheduler moves it (a sequential stream stays
+    /// sequential for the backing file's readahead and allocation), and
+    /// submitters that the scheduler packs on one CPU still spread.
     ///
     /// A write copies into the backing file under its inode's lock
     /// (exclusive for buffered writes on ext4 and tmpfs): for a large one
@@ -258,8 +265,8 @@ impl LoopDevice {
         if rq.op() == Op::Write && rq.bytes() > SPREAD_WRITE_MAX {
             return self.drains.first();
         }
-        let cpu = cpu::CpuId::current().as_u32() as usize;
-        self.drains.get(cpu.checked_rem(self.drains.len())?)
+        let pid = task::current_pid() as usize;
+        self.drains.get(pid.checked_rem(self.drains.len())?)
     }
 
     /// Changes the state (`shared` is this device's, locked): the only

@@ -43,7 +43,7 @@ impl From<Error> for Failure {
 
 impl LoopDevice {
     /// `queue_rq` (loop_queue_rq()): fails unless bound; file I/O happens
-    /// in one of the device's workers (seed 002), the submitting CPU's,
+    /// in one of the device's workers (seed 002), the submitting thread's,
     /// never in the submitter's context.
     pub(crate) fn queue_rq(&self, rq: OwnedRequest<Self>, dispatch: &Dispatch) {
         if !self.is_bound() {

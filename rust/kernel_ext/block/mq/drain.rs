@@ -9,8 +9,9 @@
 //! requests one after the other until the list stays empty.  One work item
 //! per list instead of one per request: no more than one kworker runs the
 //! list's requests, and a busy list costs one wakeup per batch, not per
-//! request.  A driver may keep several lists (one per submitting CPU) on
-//! an unbound workqueue: their workers then run side by side.
+//! request.  A driver may keep several lists (each for a share of the
+//! submitting threads) on an unbound workqueue: their workers then run
+//! side by side.
 //!
 //! The list is a lock-free stack (the `llist` pattern: push with a
 //! compare-exchange, take everything with one exchange) linked through the
