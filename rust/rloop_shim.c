@@ -117,8 +117,27 @@ MODULE_PARM_DESC(rdax_pool, "Memory for DAX-capable rdax disks: auto (an unclaim
  * worker.  0: one per CPU id (at most 64).
  */
 unsigned int rloop_workers;
-module_param_named(workers, rloop_workers, uint, 0444);
-MODULE_PARM_DESC(workers, "Workers per loop device running its backing-file I/O, each for the requests of its share of the submitting threads: 0 one per CPU, at most 64 (default), 1 one for the device as loop.c");
+
+static int rloop_workers_set(const char *s, const struct kernel_param *p)
+{
+	unsigned int n;
+	int ret;
+
+	ret = kstrtouint(s, 0, &n);
+	if (ret < 0)
+		return ret;
+	if (n > RLOOP_MAX_WORKERS)
+		return -EINVAL;
+	rloop_workers = n;
+	return 0;
+}
+
+static const struct kernel_param_ops rloop_workers_ops = {
+	.set = rloop_workers_set,
+	.get = param_get_uint,
+};
+module_param_cb(workers, &rloop_workers_ops, &rloop_workers, 0444);
+MODULE_PARM_DESC(workers, "Workers per loop device running its backing-file I/O, each for the requests of its share of the submitting threads: 0 (default) one per CPU, at most 64; N (1-64) N workers, 1 being loop.c's single worker");
 
 bool rloop_fail_dio_wq;
 module_param_named(fail_dio_wq, rloop_fail_dio_wq, bool, 0644);

@@ -26,6 +26,8 @@ extern int rloop_hw_queue_depth;
 extern bool rloop_force_async_clear;
 extern unsigned int rloop_debug_delay_ms;
 extern bool rloop_fail_dio_wq;
+/* The most workers per loop device (parameter workers). */
+#define RLOOP_MAX_WORKERS 64
 extern unsigned int rloop_workers;
 extern int rloop_rdax_nr;
 extern unsigned long rloop_rdax_size;

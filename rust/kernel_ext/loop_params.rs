@@ -83,13 +83,15 @@ pub(crate) fn fail_dio_wq() -> bool {
 }
 
 /// `workers`: workers per loop device (0: one per CPU id, at most
-/// [`MAX_WORKERS`]; 1: one for the device, as loop.c).
+/// [`MAX_WORKERS`]; 1: one for the device, as loop.c; at most
+/// [`MAX_WORKERS`], checked by the setter).
 pub(crate) fn workers() -> u32 {
     // SAFETY: as for `max_loop`.
     unsafe { rloop_workers }
 }
 
-/// The most workers a loop device gets (`workers`).
+/// The most workers a loop device gets (`workers`; the shim's
+/// `RLOOP_MAX_WORKERS`).
 pub(crate) const MAX_WORKERS: u32 = 64;
 
 /// `rdax_nr`: memory-backed disks to create at load.

@@ -74,8 +74,8 @@ impl LoopDevice {
         job.complete(status);
     }
 
-    /// The request's work item, in one of the device's workers or, for the rest of
-    /// a short direct transfer, in the completion queue.
+    /// The request's work item, in one of the device's workers or, for the
+    /// rest of a short direct transfer, in the completion queue.
     pub(crate) fn handle(job: Job<'_, Self>) {
         let Some(job) = Self::start(job) else {
             return;

@@ -37,3 +37,19 @@ if ! diff -u cloop.txt rloop.txt; then
 	fail "rloop differs from the C loop.ko (- C, + rloop)"
 fi
 sed 's/^/  /' rloop.txt
+
+# rloop's own workers (no loop.c counterpart): 0 by default, 1-64 taken,
+# above 64 refused at load with EINVAL (the loader names the parameter).
+modprobe loop || fail "modprobe loop failed"
+assert_eq "workers default" "$(cat /sys/module/loop/parameters/workers)" 0
+unload_loop
+modprobe loop workers=1 || fail "modprobe loop workers=1 failed"
+assert_eq "workers=1" "$(cat /sys/module/loop/parameters/workers)" 1
+unload_loop
+dmesg -C
+if modprobe loop workers=65 2>/dev/null; then
+	unload_loop
+	fail "modprobe loop workers=65 loaded"
+fi
+dmesg | grep -q "invalid for parameter .workers" || fail "no message for workers=65: $(dmesg | tail -n3)"
+echo "  workers: default 0, workers=1 taken, workers=65 refused"
