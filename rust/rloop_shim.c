@@ -118,18 +118,10 @@ MODULE_PARM_DESC(rdax_pool, "Memory for DAX-capable rdax disks: auto (an unclaim
  */
 unsigned int rloop_workers;
 
+/* 0..RLOOP_MAX_WORKERS, else EINVAL (the loader prints the refusal). */
 static int rloop_workers_set(const char *s, const struct kernel_param *p)
 {
-	unsigned int n;
-	int ret;
-
-	ret = kstrtouint(s, 0, &n);
-	if (ret < 0)
-		return ret;
-	if (n > RLOOP_MAX_WORKERS)
-		return -EINVAL;
-	rloop_workers = n;
-	return 0;
+	return param_set_uint_minmax(s, p, 0, RLOOP_MAX_WORKERS);
 }
 
 static const struct kernel_param_ops rloop_workers_ops = {
