@@ -4,7 +4,7 @@
 #   tools/vm/run --out /tmp/fixtures tools/lockdep-inspect/provoke/fixtures-guest.sh
 # 1. ODEBUG: odebug_provoke.ko frees a pending timer.
 # 2. hung task: a write to a frozen ext4 blocks in sb_start_write for longer
-#    than hung_task_timeout_secs (30 on the VM's command line).
+#    than hung_task_timeout_secs (30, CONFIG_DEFAULT_HUNG_TASK_TIMEOUT).
 set -eu
 . "$RLOOP_REPO/tools/vm/testlib.sh"
 insmod "$RLOOP_REPO/tools/lockdep-inspect/provoke/odebug_provoke.ko"

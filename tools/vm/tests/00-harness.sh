@@ -11,6 +11,11 @@ for opt in BLK_DEV_LOOP BLK_DEV_RAM BLK_DEV_NULL_BLK BLK_DEV_RUST_NULL; do
 	zgrep -q "^CONFIG_$opt=m" /proc/config.gz || fail "CONFIG_$opt is not m"
 done
 grep -Eq '^ *debug_locks: +1$' /proc/lockdep_stats || fail "debug_locks is not 1 at start"
+# The hung-task detector is armed by the config (tools/kernel/rloop.config:
+# CONFIG_DEFAULT_HUNG_TASK_TIMEOUT=30), not the command line: a task stuck
+# in D state for 30 s is reported, and lockdep-inspect fails the run.
+hung=$(cat /proc/sys/kernel/hung_task_timeout_secs)
+assert_eq "kernel.hung_task_timeout_secs" "$hung" 30
 for tool in losetup mount umount blkid blockdev mkfs.ext4 mkfs.xfs fio bash udevadm; do
 	command -v "$tool" >/dev/null || fail "$tool missing in the guest"
 done
@@ -24,4 +29,4 @@ assert_eq "modinfo -n loop" "$path" "/lib/modules/$RLOOP_KVER/extra/loop.ko"
 for m in brd null_blk rnull_mod; do
 	modinfo -n "$m" >/dev/null || fail "module $m not available"
 done
-echo "  $(uname -r), $(nproc) cpus, debug_locks=1, udev running, modprobe loop -> $path"
+echo "  $(uname -r), $(nproc) cpus, debug_locks=1, hung_task_timeout_secs=$hung, udev running, modprobe loop -> $path"
