@@ -82,9 +82,9 @@ pub(crate) fn fail_dio_wq() -> bool {
     unsafe { core::ptr::read_volatile(core::ptr::addr_of!(rloop_fail_dio_wq)) }
 }
 
-/// `workers`: workers per loop device (0: one per CPU id, at most
-/// [`MAX_WORKERS`]; 1: one for the device, as loop.c; at most
-/// [`MAX_WORKERS`], checked by the setter).
+/// `workers`: workers per loop device (0: one per CPU id; N: N, 1 being
+/// loop.c's one for the device; at most [`MAX_WORKERS`] either way, N
+/// checked by the setter).
 pub(crate) fn workers() -> u32 {
     // SAFETY: as for `max_loop`.
     unsafe { rloop_workers }
