@@ -131,6 +131,14 @@ static const struct kernel_param_ops rloop_workers_ops = {
 module_param_cb(workers, &rloop_workers_ops, &rloop_workers, 0444);
 MODULE_PARM_DESC(workers, "Workers per loop device running its backing-file I/O, each for the requests of its share of the submitting threads: 0 (default) one per CPU, at most 64; N (1-64) N workers, 1 being loop.c's single worker");
 
+/*
+ * Buffered reads go to the less busy of the submitting thread's request list
+ * and another: one thread's queued reads then run on several workers.
+ */
+bool rloop_spread_reads = true;
+module_param_named(spread_reads, rloop_spread_reads, bool, 0444);
+MODULE_PARM_DESC(spread_reads, "Hand a buffered read to the less busy of the submitting thread's worker and another of the loop device's, so that one thread's queued reads run side by side; 0: to the thread's worker, as writes (default: 1)");
+
 bool rloop_fail_dio_wq;
 module_param_named(fail_dio_wq, rloop_fail_dio_wq, bool, 0644);
 MODULE_PARM_DESC(fail_dio_wq, "Debug: make the creation of the direct I/O completion workqueue fail");

@@ -19,6 +19,7 @@ extern "C" {
     static rloop_debug_delay_ms: kernel::ffi::c_uint;
     static rloop_fail_dio_wq: bool;
     static rloop_workers: kernel::ffi::c_uint;
+    static rloop_spread_reads: bool;
     static rloop_rdax_nr: kernel::ffi::c_int;
     static rloop_rdax_size: kernel::ffi::c_ulong;
     static rloop_rdax_pool: *const kernel::ffi::c_char;
@@ -88,6 +89,13 @@ pub(crate) fn fail_dio_wq() -> bool {
 pub(crate) fn workers() -> u32 {
     // SAFETY: as for `max_loop`.
     unsafe { rloop_workers }
+}
+
+/// `spread_reads`: a buffered read may go to a less busy request list of
+/// its device than the submitting thread's.
+pub(crate) fn spread_reads() -> bool {
+    // SAFETY: as for `max_loop`.
+    unsafe { rloop_spread_reads }
 }
 
 /// The most workers a loop device gets (`workers`; the shim's

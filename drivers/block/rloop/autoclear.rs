@@ -92,7 +92,7 @@ impl LoopDevice {
         }
         {
             let mut shared = self.shared.lock();
-            shared.flags = 0;
+            self.set_flags(&mut shared, 0);
             self.set_state(&mut shared, State::Unbound);
         }
         // The backing file: its last reference, since no request holds one

@@ -124,7 +124,7 @@ impl LoopDevice {
             let mut shared = self.shared.lock();
             shared.binding = Some(binding);
             shared.lifecycle = Some(lifecycle);
-            shared.flags = lo_flags;
+            self.set_flags(&mut shared, lo_flags);
             shared.offset = info.lo_offset;
             shared.sizelimit = info.lo_sizelimit;
             shared.file_name = info.lo_file_name;
@@ -233,7 +233,8 @@ impl LoopDevice {
         if shared.state != State::Bound {
             return Err(ENXIO);
         }
-        shared.flags |= LO_FLAGS_AUTOCLEAR;
+        let flags = shared.flags | LO_FLAGS_AUTOCLEAR;
+        self.set_flags(&mut shared, flags);
         if disk.openers() == 1 {
             self.set_state(&mut shared, State::Rundown);
         }

@@ -204,11 +204,12 @@ impl LoopDevice {
         let _ = b.file.fsync();
         let _frozen = (!frozen).then(|| disk.freeze());
         let mut shared = self.shared.lock();
-        if dio {
-            shared.flags |= LO_FLAGS_DIRECT_IO;
+        let flags = if dio {
+            shared.flags | LO_FLAGS_DIRECT_IO
         } else {
-            shared.flags &= !LO_FLAGS_DIRECT_IO;
-        }
+            shared.flags & !LO_FLAGS_DIRECT_IO
+        };
+        self.set_flags(&mut shared, flags);
         dio
     }
 

@@ -47,7 +47,7 @@ impl LoopDevice {
             shared.sizelimit = info.lo_sizelimit;
             shared.file_name = info.lo_file_name;
             shared.file_name[LO_NAME_SIZE - 1] = 0;
-            shared.flags = flags;
+            self.set_flags(&mut shared, flags);
         }
         if size_changed {
             disk.set_capacity_and_notify(loop_size(info.lo_offset, info.lo_sizelimit, &b.file));

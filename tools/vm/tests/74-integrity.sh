@@ -86,7 +86,8 @@ losetup -d "$d"
 # of the device's request lists when there are two CPUs), each pinned to
 # its own CPU, on disjoint halves of the device, so that the lists' workers
 # run side by side (Documentation/design.rst); writes up to 64 KiB go to
-# the submitting thread's list, larger ones to the first.
+# the submitting thread's list, larger ones to the first; the verifying
+# reads (buffered) go to the less busy list.
 truncate -s $((2 * mib + 2))M e/b.img
 d=$(losetup -f --show e/b.img)
 pin=()

@@ -23,7 +23,7 @@ use crate::kernel_ext::task;
 use core::{
     marker::PhantomData,
     ptr,
-    sync::atomic::{AtomicPtr, Ordering},
+    sync::atomic::{AtomicPtr, AtomicU32, Ordering},
 };
 use kernel::{
     bindings,
@@ -42,6 +42,9 @@ use kernel::{
 #[pin_data(PinnedDrop)]
 pub(crate) struct RequestDrain<T: Operations> {
     head: AtomicPtr<bindings::request>,
+    /// Requests pushed and not yet handled (in the list, or in the work
+    /// item's hands): how far behind the worker is.
+    queued: AtomicU32,
     #[pin]
     work: Work<RequestDrain<T>>,
     _p: PhantomData<T>,
@@ -57,6 +60,7 @@ impl<T: Operations + 'static> RequestDrain<T> {
         Arc::pin_init(
             pin_init!(RequestDrain {
                 head: AtomicPtr::new(ptr::null_mut()),
+                queued: AtomicU32::new(0),
                 work <- new_work!("rloop:RequestDrain::work"),
                 _p: PhantomData,
             }),
@@ -74,6 +78,7 @@ impl<T: Operations + 'static> RequestDrain<T> {
     /// (`del_gendisk` quiesces the queue, waiting for every `queue_rq`,
     /// before the disk and its queue data can be freed).
     pub(crate) fn push(self: &Arc<Self>, rq: OwnedRequest<T>, queue: &Queue, _: &Dispatch) {
+        self.queued.fetch_add(1, Ordering::Relaxed);
         let ptr = rq.into_raw();
         // SAFETY: `ptr` is a started request of a `TagSet<T>` (we owned
         // it), so its PDU is a valid `RequestDataWrapper`.
@@ -103,6 +108,12 @@ impl<T: Operations + 'static> RequestDrain<T> {
 }
 
 impl<T: Operations> RequestDrain<T> {
+    /// The requests pushed and not yet handled (a snapshot, to choose the
+    /// least busy of several lists).
+    pub(crate) fn queued(&self) -> u32 {
+        self.queued.load(Ordering::Relaxed)
+    }
+
     /// Takes every request in the list, oldest first.
     fn take_all(&self) -> Taken<T> {
         let mut p = self.head.swap(ptr::null_mut(), Ordering::Acquire);
@@ -140,6 +151,7 @@ impl<T: Operations + 'static> WorkItem for RequestDrain<T> {
             }
             for rq in taken {
                 OwnedRequest::run_work(rq);
+                this.queued.fetch_sub(1, Ordering::Relaxed);
                 task::cond_resched();
             }
         }
