@@ -276,7 +276,7 @@ impl LoopDevice {
     ///
     /// A buffered read is a copy out of the page cache, which readers share
     /// (no exclusive lock): one thread's queued reads then copy on several
-    /// CPUs at once (1M reads at QD32 from one thread: 1.60 and 1.80 of
+    /// CPUs at once (1M reads at QD32 from one thread: 1.82 and 1.88 of
     /// one list on ext4 and tmpfs).  The less busy list, not simply the
     /// next: handed out in turn, four threads' reads at QD1 could pile up
     /// on one list while the other idled (0.77-0.82 of one list each).  A direct read on a file system with
