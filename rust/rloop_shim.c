@@ -117,6 +117,8 @@ MODULE_PARM_DESC(rdax_pool, "Memory for DAX-capable rdax disks: auto (an unclaim
  * worker.  0: one per CPU id (at most 64).
  */
 unsigned int rloop_workers;
+/* RLOOP_MAX_WORKERS for Rust, which cannot see the macro. */
+const unsigned int rloop_max_workers = RLOOP_MAX_WORKERS;
 
 /* 0..RLOOP_MAX_WORKERS, else EINVAL (the loader prints the refusal). */
 static int rloop_workers_set(const char *s, const struct kernel_param *p)

@@ -29,6 +29,7 @@ extern bool rloop_fail_dio_wq;
 /* The most workers per loop device (parameter workers). */
 #define RLOOP_MAX_WORKERS 64
 extern unsigned int rloop_workers;
+extern const unsigned int rloop_max_workers;
 extern int rloop_rdax_nr;
 extern unsigned long rloop_rdax_size;
 extern char *rloop_rdax_pool;

@@ -19,6 +19,7 @@ extern "C" {
     static rloop_debug_delay_ms: kernel::ffi::c_uint;
     static rloop_fail_dio_wq: bool;
     static rloop_workers: kernel::ffi::c_uint;
+    static rloop_max_workers: kernel::ffi::c_uint;
     static rloop_spread_reads: bool;
     static rloop_rdax_nr: kernel::ffi::c_int;
     static rloop_rdax_size: kernel::ffi::c_ulong;
@@ -84,7 +85,7 @@ pub(crate) fn fail_dio_wq() -> bool {
 }
 
 /// `workers`: workers per loop device (0: one per CPU id; N: N, 1 being
-/// loop.c's one for the device; at most [`MAX_WORKERS`] either way, N
+/// loop.c's one for the device; at most [`max_workers`] either way, N
 /// checked by the setter).
 pub(crate) fn workers() -> u32 {
     // SAFETY: as for `max_loop`.
@@ -98,9 +99,13 @@ pub(crate) fn spread_reads() -> bool {
     unsafe { rloop_spread_reads }
 }
 
-/// The most workers a loop device gets (`workers`; the shim's
-/// `RLOOP_MAX_WORKERS`).
-pub(crate) const MAX_WORKERS: u32 = 64;
+/// The most workers a loop device gets (`workers`): the shim's
+/// `RLOOP_MAX_WORKERS`, which also bounds the parameter.
+pub(crate) fn max_workers() -> u32 {
+    // SAFETY: a `const` object of the shim, initialised at compile time and
+    // never written.
+    unsafe { rloop_max_workers }
+}
 
 /// `rdax_nr`: memory-backed disks to create at load.
 pub(crate) fn rdax_nr() -> i32 {

@@ -242,13 +242,13 @@ impl LoopDevice {
     }
 
     /// The device's request lists, one per worker: `workers` of them, or
-    /// with 0, one per CPU id (at most `MAX_WORKERS`).
+    /// with 0, one per CPU id (at most `max_workers`).
     fn new_drains() -> Result<KVec<Arc<RequestDrain<LoopDevice>>>> {
         let n = match loop_params::workers() {
             0 => cpu::nr_cpu_ids(),
             n => n,
         }
-        .clamp(1, loop_params::MAX_WORKERS);
+        .clamp(1, loop_params::max_workers());
         let mut drains = KVec::with_capacity(n as usize, GFP_KERNEL)?;
         for _ in 0..n {
             drains.push(RequestDrain::new()?, GFP_KERNEL)?;
