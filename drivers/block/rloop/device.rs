@@ -279,15 +279,16 @@ impl LoopDevice {
     /// CPUs at once (1M reads at QD32 from one thread: 1.82 and 1.88 of
     /// one list on ext4 and tmpfs).  The less busy list, not simply the
     /// next: handed out in turn, four threads' reads at QD1 could pile up
-    /// on one list while the other idled (0.77-0.82 of one list each).  A direct read on a file system with
-    /// real direct I/O only starts a transfer that completes elsewhere;
-    /// spread, the second worker's wakeup cost more than it saved (ext4 4k
-    /// reads at QD32 from one thread: 0.77).  (tmpfs's "direct" reads are
-    /// copies too, but the mode cannot tell.)
+    /// on one list while the other idled (0.77-0.82 of one list each).
+    ///
+    /// A direct read on a file system with real direct I/O only starts a
+    /// transfer that completes elsewhere; spread, the second worker's
+    /// wakeup cost more than it saved (ext4 4k reads at QD32 from one
+    /// thread: 0.77).  (tmpfs's "direct" reads are copies too, but the
+    /// mode cannot tell.)
     pub(crate) fn drain(&self, rq: &Request<Self>) -> Option<&Arc<RequestDrain<LoopDevice>>> {
-        match rq.op() {
-            Op::Write if rq.bytes() > SPREAD_WRITE_MAX => return self.drains.first(),
-            _ => {}
+        if rq.op() == Op::Write && rq.bytes() > SPREAD_WRITE_MAX {
+            return self.drains.first();
         }
         let n = self.drains.len();
         let home = (task::current_pid() as usize).checked_rem(n)?;
