@@ -50,6 +50,10 @@ const MAX_HW_SECTORS: u32 = 2560;
 /// Writes up to this many bytes go to the submitting thread's request list,
 /// larger ones all to the first ([`LoopDevice::drain`]).
 const SPREAD_WRITE_MAX: u32 = 64 * 1024;
+/// Buffered reads of at least this many bytes may go to another request
+/// list than the submitting thread's ([`LoopDevice::drain`]): measured at
+/// 4k (lost to the wakeup) and 1M (won), the same bound as writes'.
+const SPREAD_READ_MIN: u32 = 64 * 1024;
 /// `SECTOR_SHIFT`.
 pub(crate) const SECTOR_SHIFT: u32 = 9;
 
@@ -259,9 +263,9 @@ impl LoopDevice {
     /// The request list for `rq`, submitted now: the submitting thread's
     /// (its id modulo the count), but the first list for every write above
     /// [`SPREAD_WRITE_MAX`]; in buffered mode with `spread_reads`, a read
-    /// goes to the less busy of the thread's list and one other, taken in
-    /// turn (`None` only if there were no lists, which `new_drains` rules
-    /// out).
+    /// of at least [`SPREAD_READ_MIN`] goes to another list, taken in turn,
+    /// if that one is at least two requests behind the thread's (`None`
+    /// only if there were no lists, which `new_drains` rules out).
     ///
     /// By thread, not by CPU: one thread's requests stay in one list, in
     /// order, wherever the scheduler moves it (a sequential stream stays
@@ -277,9 +281,15 @@ impl LoopDevice {
     /// A buffered read is a copy out of the page cache, which readers share
     /// (no exclusive lock): one thread's queued reads then copy on several
     /// CPUs at once (1M reads at QD32 from one thread: 1.82 and 1.88 of
-    /// one list on ext4 and tmpfs).  The less busy list, not simply the
-    /// next: handed out in turn, four threads' reads at QD1 could pile up
-    /// on one list while the other idled (0.77-0.82 of one list each).
+    /// one list on ext4 and tmpfs).  Only to a list that is behind, not
+    /// simply the next: handed out in turn, four threads' reads at QD1
+    /// could pile up on one list while the other idled (0.77-0.82 of one
+    /// list each).  Two behind, not one: at QD1 four threads keep each
+    /// list at zero to two requests, and moving on "one against none"
+    /// cost those reads 7-12 % (0.98 of one list with the margin).  Not
+    /// small reads: the copy of a 4k read is shorter than the other
+    /// worker's wakeup (4k reads at QD32 from one thread: 0.95 of one
+    /// list, every round below, on both file systems).
     ///
     /// A direct read on a file system with real direct I/O only starts a
     /// transfer that completes elsewhere; spread, the second worker's
@@ -292,17 +302,23 @@ impl LoopDevice {
         }
         let n = self.drains.len();
         let home = (task::current_pid() as usize).checked_rem(n)?;
-        let read = rq.op() == Op::Read;
-        if !read || n < 2 || !self.buffered.load(Ordering::Relaxed) || !loop_params::spread_reads()
+        let big_read = rq.op() == Op::Read && rq.bytes() >= SPREAD_READ_MIN;
+        if !big_read
+            || n < 2
+            || !self.buffered.load(Ordering::Relaxed)
+            || !loop_params::spread_reads()
         {
             return self.drains.get(home);
         }
-        // The less busy of the thread's list and one other, taken in turn
-        // (the thread's on a tie).
+        // The other list, taken in turn, only if it is behind the thread's
+        // by two or more: one request ahead is what a worker that is busy
+        // with someone else's request always has, and moving then buys a
+        // wakeup on a CPU that is busy too, not a second copy at once.
         let turn = self.next_read.fetch_add(1, Ordering::Relaxed) as usize;
         let other = (home + 1 + turn.checked_rem(n - 1)?).checked_rem(n)?;
         let (h, o) = (self.drains.get(home)?, self.drains.get(other)?);
-        Some(if o.queued() < h.queued() { o } else { h })
+        let behind = o.queued().saturating_add(1) < h.queued();
+        Some(if behind { o } else { h })
     }
 
     /// Changes the flags (`shared` is this device's, locked): the only
