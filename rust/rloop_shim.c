@@ -139,7 +139,7 @@ MODULE_PARM_DESC(workers, "Workers per loop device running its backing-file I/O,
  */
 bool rloop_spread_reads = true;
 module_param_named(spread_reads, rloop_spread_reads, bool, 0444);
-MODULE_PARM_DESC(spread_reads, "Hand a buffered read of 64 KiB or more to another of the loop device's workers when that one is two requests behind the submitting thread's, so that one thread's queued reads run side by side; 0: to the thread's worker, as writes (default: 1)");
+MODULE_PARM_DESC(spread_reads, "Hand a read of 64 KiB or more that is a copy (buffered mode, or a backing file on tmpfs) to another of the loop device's workers when that one is two requests behind the submitting thread's, so that one thread's queued reads run side by side; 0: to the thread's worker, as writes (default: 1)");
 
 bool rloop_fail_dio_wq;
 module_param_named(fail_dio_wq, rloop_fail_dio_wq, bool, 0644);

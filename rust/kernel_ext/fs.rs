@@ -142,6 +142,16 @@ impl File {
         unsafe { (*(*self.as_raw()).f_mapping).host }
     }
 
+    /// The magic number of the file system the file is on
+    /// (`f_mapping->host->i_sb->s_magic`, `include/uapi/linux/magic.h`).
+    pub(crate) fn super_magic(&self) -> ffi::c_ulong {
+        let inode = self.host();
+        // SAFETY: the host inode is valid (see `host`), and so is its
+        // super block, which outlives its inodes; `s_magic` is set when
+        // the file system is mounted and never changes.
+        unsafe { (*(*inode).i_sb).s_magic }
+    }
+
     /// Whether the file was opened for writing (`FMODE_WRITE`).
     pub(crate) fn is_writable(&self) -> bool {
         // SAFETY: `f_mode` is set at open and stable afterwards.

@@ -39,7 +39,7 @@ use crate::kernel_ext::{
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::{
     bindings::gfp_t,
-    new_mutex, new_spinlock,
+    ffi, new_mutex, new_spinlock,
     prelude::*,
     sync::{Arc, ArcBorrow, Mutex, SpinLock},
     types::ARef,
@@ -56,6 +56,15 @@ const SPREAD_WRITE_MAX: u32 = 64 * 1024;
 const SPREAD_READ_MIN: u32 = 64 * 1024;
 /// `SECTOR_SHIFT`.
 pub(crate) const SECTOR_SHIFT: u32 = 9;
+/// `TMPFS_MAGIC` (`include/uapi/linux/magic.h`).
+const TMPFS_MAGIC: ffi::c_ulong = 0x0102_1994;
+
+/// Whether a direct read of `file` is a copy out of its page cache, like a
+/// buffered one: on tmpfs, whose `shmem_file_read_iter` ignores
+/// `IOCB_DIRECT` (it accepts `O_DIRECT` since 6.6 and copies).
+fn copies_direct_reads(file: &File) -> bool {
+    file.super_magic() == TMPFS_MAGIC
+}
 
 /// `lo_state` of loop.c.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -187,11 +196,14 @@ pub(crate) struct LoopDevice {
     /// cgroup instead; its root-cgroup I/O, all of it here, has one).  Not
     /// empty.
     pub(crate) drains: KVec<Arc<RequestDrain<LoopDevice>>>,
-    /// `shared.flags` has no `LO_FLAGS_DIRECT_IO`, for `queue_rq`, which
-    /// reads it without `lo_lock`: the mode changes only with the queue
+    /// A read of the backing file is a copy out of its page cache: the
+    /// device is in buffered mode (`shared.flags` has no
+    /// `LO_FLAGS_DIRECT_IO`), or the file is on tmpfs, whose direct reads
+    /// copy too ([`copies_direct_reads`]).  For `queue_rq`, which reads it
+    /// without `lo_lock`: the mode and the file change only with the queue
     /// frozen, or while unbound.  Written only by
     /// [`LoopDevice::set_flags`], under `lo_lock`.
-    pub(crate) buffered: AtomicBool,
+    pub(crate) copy_reads: AtomicBool,
     /// Which other list the next buffered read compares with its thread's,
     /// modulo the count of the others (`spread_reads`).
     pub(crate) next_read: AtomicU32,
@@ -233,7 +245,7 @@ impl LoopDevice {
                     "rloop:lo_lock"
                 ),
                 bound: AtomicBool::new(false),
-                buffered: AtomicBool::new(true),
+                copy_reads: AtomicBool::new(true),
                 next_read: AtomicU32::new(0),
                 config <- new_mutex!((), "rloop:lo_mutex"),
                 wq <- LazyQueue::new(LazyQueueKind::Worker),
@@ -262,8 +274,9 @@ impl LoopDevice {
 
     /// The request list for `rq`, submitted now: the submitting thread's
     /// (its id modulo the count), but the first list for every write above
-    /// [`SPREAD_WRITE_MAX`]; in buffered mode with `spread_reads`, a read
-    /// of at least [`SPREAD_READ_MIN`] goes to another list, taken in turn,
+    /// [`SPREAD_WRITE_MAX`]; with `spread_reads`, when reads are copies
+    /// (`copy_reads`), a read of at least [`SPREAD_READ_MIN`] goes to
+    /// another list, taken in turn,
     /// if that one is at least two requests behind the thread's (`None`
     /// only if there were no lists, which `new_drains` rules out).
     ///
@@ -294,8 +307,8 @@ impl LoopDevice {
     /// A direct read on a file system with real direct I/O only starts a
     /// transfer that completes elsewhere; spread, the second worker's
     /// wakeup cost more than it saved (ext4 4k reads at QD32 from one
-    /// thread: 0.77).  (tmpfs's "direct" reads are copies too, but the
-    /// mode cannot tell.)
+    /// thread: 0.77).  tmpfs's direct reads are copies, so they spread as
+    /// buffered ones do.
     pub(crate) fn drain(&self, rq: &Request<Self>) -> Option<&Arc<RequestDrain<LoopDevice>>> {
         if rq.op() == Op::Write && rq.bytes() > SPREAD_WRITE_MAX {
             return self.drains.first();
@@ -305,7 +318,7 @@ impl LoopDevice {
         let big_read = rq.op() == Op::Read && rq.bytes() >= SPREAD_READ_MIN;
         if !big_read
             || n < 2
-            || !self.buffered.load(Ordering::Relaxed)
+            || !self.copy_reads.load(Ordering::Relaxed)
             || !loop_params::spread_reads()
         {
             return self.drains.get(home);
@@ -321,12 +334,17 @@ impl LoopDevice {
         Some(if behind { o } else { h })
     }
 
-    /// Changes the flags (`shared` is this device's, locked): the only
-    /// writer of `shared.flags` and of `buffered`.
+    /// Changes the flags (`shared` is this device's, locked, its binding
+    /// already the one they are for): the only writer of `shared.flags`
+    /// and of `copy_reads`.
     pub(crate) fn set_flags(&self, shared: &mut Shared, flags: u32) {
         shared.flags = flags;
-        self.buffered
-            .store(flags & LO_FLAGS_DIRECT_IO == 0, Ordering::Relaxed);
+        let copies = flags & LO_FLAGS_DIRECT_IO == 0
+            || shared
+                .binding
+                .as_ref()
+                .is_some_and(|b| copies_direct_reads(&b.file));
+        self.copy_reads.store(copies, Ordering::Relaxed);
     }
 
     /// Changes the state (`shared` is this device's, locked): the only
