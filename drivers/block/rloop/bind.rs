@@ -212,7 +212,13 @@ impl LoopDevice {
         {
             let _frozen = disk.freeze();
             old.file.restore_gfp(old.old_gfp);
-            self.shared.lock().binding = Some(new);
+            {
+                let mut shared = self.shared.lock();
+                shared.binding = Some(new);
+                // The flags' mirror depends on the file (`copy_reads`).
+                let flags = shared.flags;
+                self.set_flags(&mut shared, flags);
+            }
             // loop_update_dio(): the new fd's O_DIRECT asks for it too.
             self.update_dio(disk, flags & LO_FLAGS_DIRECT_IO != 0 || o_direct, true);
         }
