@@ -50,9 +50,10 @@ const MAX_HW_SECTORS: u32 = 2560;
 /// Writes up to this many bytes go to the submitting thread's request list,
 /// larger ones all to the first ([`LoopDevice::drain`]).
 const SPREAD_WRITE_MAX: u32 = 64 * 1024;
-/// Buffered reads of at least this many bytes may go to another request
-/// list than the submitting thread's ([`LoopDevice::drain`]): measured at
-/// 4k (lost to the wakeup) and 1M (won), the same bound as writes'.
+/// Reads that are copies (`copy_reads`) of at least this many bytes may
+/// go to another request list than the submitting thread's
+/// ([`LoopDevice::drain`]): measured at 4k (lost to the wakeup) and 1M
+/// (won); the same bound as the writes'.
 const SPREAD_READ_MIN: u32 = 64 * 1024;
 /// `SECTOR_SHIFT`.
 pub(crate) const SECTOR_SHIFT: u32 = 9;
@@ -204,8 +205,8 @@ pub(crate) struct LoopDevice {
     /// frozen, or while unbound.  Written only by
     /// [`LoopDevice::set_flags`], under `lo_lock`.
     pub(crate) copy_reads: AtomicBool,
-    /// Which other list the next buffered read compares with its thread's,
-    /// modulo the count of the others (`spread_reads`).
+    /// Which other list the next read that may move compares with its
+    /// thread's, modulo the count of the others (`spread_reads`).
     pub(crate) next_read: AtomicU32,
     /// Where direct I/O completions that need process context go (short
     /// transfers): created by the first direct I/O (seed 000), destroyed
@@ -276,9 +277,9 @@ impl LoopDevice {
     /// (its id modulo the count), but the first list for every write above
     /// [`SPREAD_WRITE_MAX`]; with `spread_reads`, when reads are copies
     /// (`copy_reads`), a read of at least [`SPREAD_READ_MIN`] goes to
-    /// another list, taken in turn,
-    /// if that one is at least two requests behind the thread's (`None`
-    /// only if there were no lists, which `new_drains` rules out).
+    /// another list, taken in turn, if that one is at least two requests
+    /// behind the thread's (`None` only if there were no lists, which
+    /// `new_drains` rules out).
     ///
     /// By thread, not by CPU: one thread's requests stay in one list, in
     /// order, wherever the scheduler moves it (a sequential stream stays
