@@ -144,12 +144,14 @@ impl File {
 
     /// The magic number of the file system the file is on
     /// (`f_mapping->host->i_sb->s_magic`, `include/uapi/linux/magic.h`).
-    pub(crate) fn super_magic(&self) -> ffi::c_ulong {
+    pub(crate) fn super_magic(&self) -> u64 {
         let inode = self.host();
         // SAFETY: the host inode is valid (see `host`), and so is its
         // super block, which outlives its inodes; `s_magic` is set when
         // the file system is mounted and never changes.
-        unsafe { (*(*inode).i_sb).s_magic }
+        let magic = unsafe { (*(*inode).i_sb).s_magic };
+        // `unsigned long` is at most 64 bits on every kernel target.
+        magic as u64
     }
 
     /// Whether the file was opened for writing (`FMODE_WRITE`).

@@ -38,8 +38,8 @@ use crate::kernel_ext::{
 };
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::{
-    bindings::gfp_t,
-    ffi, new_mutex, new_spinlock,
+    bindings::{self, gfp_t},
+    new_mutex, new_spinlock,
     prelude::*,
     sync::{Arc, ArcBorrow, Mutex, SpinLock},
     types::ARef,
@@ -57,14 +57,12 @@ const SPREAD_WRITE_MAX: u32 = 64 * 1024;
 const SPREAD_READ_MIN: u32 = 64 * 1024;
 /// `SECTOR_SHIFT`.
 pub(crate) const SECTOR_SHIFT: u32 = 9;
-/// `TMPFS_MAGIC` (`include/uapi/linux/magic.h`).
-const TMPFS_MAGIC: ffi::c_ulong = 0x0102_1994;
 
 /// Whether a direct read of `file` is a copy out of its page cache, like a
 /// buffered one: on tmpfs, whose `shmem_file_read_iter` ignores
 /// `IOCB_DIRECT` (it accepts `O_DIRECT` since 6.6 and copies).
 fn copies_direct_reads(file: &File) -> bool {
-    file.super_magic() == TMPFS_MAGIC
+    file.super_magic() == u64::from(bindings::TMPFS_MAGIC)
 }
 
 /// `lo_state` of loop.c.
