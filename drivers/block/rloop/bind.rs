@@ -216,8 +216,8 @@ impl LoopDevice {
                 let mut shared = self.shared.lock();
                 shared.binding = Some(new);
                 // The flags' mirror depends on the file (`copy_reads`).
-                let flags = shared.flags;
-                self.set_flags(&mut shared, flags);
+                let same = shared.flags;
+                self.set_flags(&mut shared, same);
             }
             // loop_update_dio(): the new fd's O_DIRECT asks for it too.
             self.update_dio(disk, flags & LO_FLAGS_DIRECT_IO != 0 || o_direct, true);
