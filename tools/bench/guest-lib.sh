@@ -109,11 +109,17 @@ memdisk_size() {
 # memdisk_load DRIVER: rloop-mem (rdax0 on RAM pages), rloop-dax (rdax0 on
 # the pool: pmem_setup first), pmem (the control's disk), brd or nullblk,
 # each of $msize MiB.
+# rloop-mem-v and rloop-dax-v are the same with the A/B variant's
+# parameters ($RLOOP_BENCH_VARIANT).
 memdisk_load() { # DRIVER: prints the device; status 3: rdax0 is not DAX
+	local v=()
+	# shellcheck disable=SC2206 # the variant is a list of parameters
+	[[ $1 == *-v ]] && v=(${RLOOP_BENCH_VARIANT:?})
 	case $1 in
-	rloop-mem) unload_loop && modprobe loop rdax_nr=1 rdax_size=$((msize * 1024)) rdax_pool=off && echo /dev/rdax0 ;;
-	rloop-dax)
-		unload_loop && modprobe loop rdax_nr=1 rdax_size=$((msize * 1024)) rdax_pool="$pool_addr" || return 1
+	rloop-mem | rloop-mem-v)
+		unload_loop && modprobe loop rdax_nr=1 rdax_size=$((msize * 1024)) rdax_pool=off "${v[@]}" && echo /dev/rdax0 ;;
+	rloop-dax | rloop-dax-v)
+		unload_loop && modprobe loop rdax_nr=1 rdax_size=$((msize * 1024)) rdax_pool="$pool_addr" "${v[@]}" || return 1
 		if [[ $(cat /sys/block/rdax0/queue/dax) != 1 ]]; then
 			log "rdax0 on the pool at $pool_addr is not a DAX device (queue/dax 0); rloop-dax not measured" >&2
 			note rloop_dax "rdax0 with rdax_pool=$pool_addr has queue/dax 0: not measured (log: $(dmesg | grep rdax | tail -1 | cut -c1-160))"
@@ -127,7 +133,7 @@ memdisk_load() { # DRIVER: prints the device; status 3: rdax0 is not DAX
 	esac
 }
 memdisk_unload() {
-	case $1 in rloop-mem | rloop-dax) unload_loop ;; brd) rmmod brd ;; nullblk) rmmod null_blk ;; pmem) ;; esac
+	case $1 in rloop-mem* | rloop-dax*) unload_loop ;; brd) rmmod brd ;; nullblk) rmmod null_blk ;; pmem) ;; esac
 }
 
 # fill FILE|DEV MIB [DD-FLAGS...]: MIB MiB of random bytes, from a 32 MiB

@@ -86,6 +86,17 @@ brd_fs() {
 	on_exit "umount '$dir'"
 }
 
+# fio_verify_odd DEV OFFSET SIZE: O_DIRECT random writes of 512 bytes to
+# 256 KiB, 512-byte aligned on the disk and in memory (mem_align=512: a
+# buffer's pages start mid-page, so bvecs straddle pages and disk pages),
+# then read back and checked (crc32c): a memory disk's copy must follow
+# pieces across page boundaries on both sides.
+fio_verify_odd() {
+	fio --name=odd --filename="$1" --direct=1 --ioengine=psync --rw=randwrite \
+		--offset="$2" --size="$3" --bsrange=512-256k --blockalign=512 --mem_align=512 \
+		--verify=crc32c --do_verify=1 --output-format=terse >/dev/null
+}
+
 # lockdep_deps CLASS: the forward dependencies lockdep recorded for the lock
 # class named CLASS (its "->" lines in /proc/lockdep), one per line, sorted.
 lockdep_deps() {

@@ -1,5 +1,6 @@
 # Memory-backed disks rdaxN (rdax_nr, rdax_size): zeroes before the first
-# write, data read back buffered and direct (fio verify), discard, a file
+# write, data read back buffered and direct (fio verify, also with sizes
+# from 512 bytes to 256 KiB in buffers that start mid-page), discard, a file
 # system, rmmod refused while it is mounted; and R17, seed 004 at block
 # level: on a fresh disk, 8 writers at once write 512 bytes each to their
 # own sector of every 4 KiB page (O_DIRECT), so they race to allocate the
@@ -72,7 +73,8 @@ for direct in 0 1; do
 		--bs=4k --size=32M --verify=crc32c --do_verify=1 --output-format=terse >/dev/null ||
 		fail "fio verify on rdax1 (direct=$direct)"
 done
-echo "  fio verify (crc32c) on rdax1: buffered and direct clean"
+fio_verify_odd /dev/rdax1 0 16M || fail "fio verify on rdax1 (direct, 512 B to 256 KiB, buffers at 512 B)"
+echo "  fio verify (crc32c) on rdax1: buffered, direct, and direct with odd sizes and buffers clean"
 
 # Discard reads back as zeroes.
 blkdiscard -o 0 -l 8M /dev/rdax1

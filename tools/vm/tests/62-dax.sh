@@ -9,7 +9,9 @@
 #               larger than the pool: each a clear log line and RAM disks
 #               (queue/dax 0) that work
 #   pool        two disks, both DAX, disjoint slices; fresh disks read as
-#               zeroes; R17 (8 racing O_DIRECT writers on fresh units)
+#               zeroes; R17 (8 racing O_DIRECT writers on fresh units);
+#               fio verify with sizes from 512 bytes to 256 KiB in buffers
+#               that start mid-page
 #   ext4        -b 4096, dax=always: STATX_ATTR_DAX, no "DAX unsupported";
 #               R18: 2, 4 (one with a racing pwrite) and 8 processes
 #               write-fault distinct bytes of never-touched pages through
@@ -110,8 +112,9 @@ with open("/dev/rdax1", "rb", buffering=0) as f:
 PY
 )
 assert_eq "R17 on the pool: pages with a wrong sector" "$bad_pages" 0
+fio_verify_odd /dev/rdax1 32M 16M || fail "fio verify on rdax1 (direct, 512 B to 256 KiB, buffers at 512 B)"
 cmp -n 192M /dev/rdax0 /dev/zero || fail "writes to rdax1 show on rdax0"
-echo "  two DAX disks: fresh ones read as zeroes; R17 on fresh units: every sector its writer's; slices disjoint"
+echo "  two DAX disks: fresh ones read as zeroes; R17 on fresh units: every sector its writer's; odd sizes and buffers read back (fio verify); slices disjoint"
 
 # pmd_faults FILE: write-faults every 4 KiB of a 16 MiB file through a
 # MAP_SHARED mapping, checks the bytes, and prints the fs_dax PMD faults
