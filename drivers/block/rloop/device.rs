@@ -289,6 +289,10 @@ impl LoopDevice {
     /// that copy is nearly all the work, so two workers writing at once
     /// only wait for each other (1M writes were 0.89 of one worker on
     /// tmpfs), while small writes gain from the work they do outside it.
+    /// ext4's direct overwrites take the lock shared, but left on each
+    /// thread's list they won no cell beyond noise (1M writes at QD1 from
+    /// four threads: 1.10, within noise) and cost 10-13 % more CPU per
+    /// byte (Documentation/benchmarks-analysis.rst).
     ///
     /// A buffered read is a copy out of the page cache, which readers share
     /// (no exclusive lock): one thread's queued reads then copy on several
