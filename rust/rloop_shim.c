@@ -141,6 +141,15 @@ bool rloop_spread_reads = true;
 module_param_named(spread_reads, rloop_spread_reads, bool, 0444);
 MODULE_PARM_DESC(spread_reads, "Hand a read of 64 KiB or more that is a copy (buffered mode, or a backing file on tmpfs) to another of the loop device's workers when that one is two requests behind the submitting thread's, so that one thread's queued reads run side by side; 0: to the thread's worker, as writes (default: 1)");
 
+/*
+ * Writes above 64 KiB that are real direct I/O stay with the submitting
+ * thread's worker: ext4 starts aligned direct overwrites under a shared
+ * inode lock, so several threads' large writes start side by side.
+ */
+bool rloop_spread_dio_writes = true;
+module_param_named(spread_dio_writes, rloop_spread_dio_writes, bool, 0444);
+MODULE_PARM_DESC(spread_dio_writes, "Leave a write above 64 KiB that is real direct I/O (direct-I/O mode, a backing file other than tmpfs) with the submitting thread's worker, so that several threads' large direct writes start side by side; 0: every write above 64 KiB to the first worker, as copies (default: 1)");
+
 bool rloop_fail_dio_wq;
 module_param_named(fail_dio_wq, rloop_fail_dio_wq, bool, 0644);
 MODULE_PARM_DESC(fail_dio_wq, "Debug: make the creation of the direct I/O completion workqueue fail");

@@ -21,6 +21,7 @@ extern "C" {
     static rloop_workers: kernel::ffi::c_uint;
     static rloop_max_workers: kernel::ffi::c_uint;
     static rloop_spread_reads: bool;
+    static rloop_spread_dio_writes: bool;
     static rloop_rdax_nr: kernel::ffi::c_int;
     static rloop_rdax_size: kernel::ffi::c_ulong;
     static rloop_rdax_pool: *const kernel::ffi::c_char;
@@ -97,6 +98,13 @@ pub(crate) fn workers() -> u32 {
 pub(crate) fn spread_reads() -> bool {
     // SAFETY: as for `max_loop`.
     unsafe { rloop_spread_reads }
+}
+
+/// `spread_dio_writes`: a write above 64 KiB that is real direct I/O
+/// stays on its thread's request list.
+pub(crate) fn spread_dio_writes() -> bool {
+    // SAFETY: as for `max_loop`.
+    unsafe { rloop_spread_dio_writes }
 }
 
 /// The most workers a loop device gets (`workers`): the shim's

@@ -48,7 +48,7 @@ use kernel::{
 /// Largest request, in sectors: loop.c's "historic block max_sectors cap".
 const MAX_HW_SECTORS: u32 = 2560;
 /// Writes up to this many bytes go to the submitting thread's request list,
-/// larger ones all to the first ([`LoopDevice::drain`]).
+/// larger ones that are copies all to the first ([`LoopDevice::drain`]).
 const SPREAD_WRITE_MAX: u32 = 64 * 1024;
 /// Reads that are copies (`copy_reads`) of at least this many bytes may
 /// go to another request list than the submitting thread's
@@ -273,7 +273,8 @@ impl LoopDevice {
 
     /// The request list for `rq`, submitted now: the submitting thread's
     /// (its id modulo the count), but the first list for every write above
-    /// [`SPREAD_WRITE_MAX`]; with `spread_reads`, when reads are copies
+    /// [`SPREAD_WRITE_MAX`] that is a copy (all of them without
+    /// `spread_dio_writes`); with `spread_reads`, when reads are copies
     /// (`copy_reads`), a read of at least [`SPREAD_READ_MIN`] goes to
     /// another list, taken in turn, if that one is at least two requests
     /// behind the thread's (`None` only if there were no lists, which
@@ -289,10 +290,13 @@ impl LoopDevice {
     /// that copy is nearly all the work, so two workers writing at once
     /// only wait for each other (1M writes were 0.89 of one worker on
     /// tmpfs), while small writes gain from the work they do outside it.
-    /// ext4's direct overwrites take the lock shared, but left on each
-    /// thread's list they won no cell beyond noise (1M writes at QD1 from
-    /// four threads: 1.10, within noise) and cost 10-13 % more CPU per
-    /// byte (Documentation/benchmarks-analysis.rst).
+    /// A direct write that is real direct I/O (not a copy: not tmpfs) only
+    /// starts a transfer, and ext4 starts aligned overwrites under a
+    /// shared lock, so with `spread_dio_writes` a large one stays on its
+    /// thread's list: 1M direct writes at QD1 from four threads on ext4
+    /// were 1.047 of loop.ko (won, 20 rounds; 0.994 with all on the first
+    /// list), for 13 % more CPU per byte (four workers wake for what one
+    /// did); level at QD32.
     ///
     /// A buffered read is a copy out of the page cache, which readers share
     /// (no exclusive lock): one thread's queued reads then copy on several
@@ -313,7 +317,11 @@ impl LoopDevice {
     /// thread: 0.77).  tmpfs's direct reads are copies, so they spread as
     /// buffered ones do.
     pub(crate) fn drain(&self, rq: &Request<Self>) -> Option<&Arc<RequestDrain<LoopDevice>>> {
-        if rq.op() == Op::Write && rq.bytes() > SPREAD_WRITE_MAX {
+        // Writes are copies exactly when reads are (`copy_reads`).
+        if rq.op() == Op::Write
+            && rq.bytes() > SPREAD_WRITE_MAX
+            && (self.copy_reads.load(Ordering::Relaxed) || !loop_params::spread_dio_writes())
+        {
             return self.drains.first();
         }
         let n = self.drains.len();

@@ -61,3 +61,11 @@ modprobe loop spread_reads=0 || fail "modprobe loop spread_reads=0 failed"
 assert_eq "spread_reads=0" "$(cat /sys/module/loop/parameters/spread_reads)" N
 unload_loop
 echo "  spread_reads: default Y, spread_reads=0 taken"
+# spread_dio_writes (rloop's too): on by default, 0 taken.
+modprobe loop || fail "modprobe loop failed"
+assert_eq "spread_dio_writes default" "$(cat /sys/module/loop/parameters/spread_dio_writes)" Y
+unload_loop
+modprobe loop spread_dio_writes=0 || fail "modprobe loop spread_dio_writes=0 failed"
+assert_eq "spread_dio_writes=0" "$(cat /sys/module/loop/parameters/spread_dio_writes)" N
+unload_loop
+echo "  spread_dio_writes: default Y, spread_dio_writes=0 taken"

@@ -9,6 +9,7 @@
 #   direct            the same with direct I/O (4096-byte blocks)
 #   two-cpus          buffered, two jobs on disjoint halves, one pinned to
 #                     each CPU (two of the device's workers at once)
+#   two-cpus-direct   the same with direct I/O (large writes on both lists)
 #   offset            buffered, with a 1 MiB offset and a size limit, once
 #                     with O_DIRECT and once through the device's page cache
 #   mem-direct/-buffered  a memory-backed disk rdax0 of RAM pages
@@ -45,7 +46,7 @@ fio_run() {
 # caches (so that reads go through the driver), read back and check.
 # Under a time budget each run gets its share of the time left, sized from
 # the rate of the runs before (the first writes 32 MiB), at least 32 MiB.
-runs_left=8 secs_spent=0 mib_done=0
+runs_left=9 secs_spent=0 mib_done=0
 verify() {
 	local name=$1 target=$2 rkib wkib size=$mib t0=$SECONDS want
 	shift 2
@@ -93,6 +94,12 @@ d=$(losetup -f --show e/b.img)
 pin=()
 (($(nproc) >= 2)) && pin=(--cpus_allowed=0-1 --cpus_allowed_policy=split)
 verify two-cpus "$d" 1 --numjobs=2 --offset_increment=$((mib + 1))M --group_reporting "${pin[@]}"
+losetup -d "$d"
+# The same in direct-I/O mode, where writes above 64 KiB (real direct I/O
+# on ext4) stay on each thread's list too (spread_dio_writes).
+d=$(losetup -f --show --direct-io=on -b 4096 e/b.img)
+assert_eq "dio of $d" "$(cat /sys/block/${d#/dev/}/loop/dio)" 1
+verify two-cpus-direct "$d" 1 --numjobs=2 --offset_increment=$((mib + 1))M --group_reporting "${pin[@]}"
 losetup -d "$d"
 
 d=$(losetup -f --show -o 1M --sizelimit $((mib + 1))M e/b.img)
