@@ -53,19 +53,13 @@ if modprobe loop workers=65 2>/dev/null; then
 fi
 dmesg | grep -q "invalid for parameter .workers" || fail "no message for workers=65: $(dmesg | tail -n3)"
 echo "  workers: default 0, workers=1 taken, workers=65 refused"
-# spread_reads (rloop's too): on by default, 0 taken.
-modprobe loop || fail "modprobe loop failed"
-assert_eq "spread_reads default" "$(cat /sys/module/loop/parameters/spread_reads)" Y
-unload_loop
-modprobe loop spread_reads=0 || fail "modprobe loop spread_reads=0 failed"
-assert_eq "spread_reads=0" "$(cat /sys/module/loop/parameters/spread_reads)" N
-unload_loop
-echo "  spread_reads: default Y, spread_reads=0 taken"
-# spread_dio_writes (rloop's too): on by default, 0 taken.
-modprobe loop || fail "modprobe loop failed"
-assert_eq "spread_dio_writes default" "$(cat /sys/module/loop/parameters/spread_dio_writes)" Y
-unload_loop
-modprobe loop spread_dio_writes=0 || fail "modprobe loop spread_dio_writes=0 failed"
-assert_eq "spread_dio_writes=0" "$(cat /sys/module/loop/parameters/spread_dio_writes)" N
-unload_loop
-echo "  spread_dio_writes: default Y, spread_dio_writes=0 taken"
+# spread_reads and spread_dio_writes (rloop's too): on by default, 0 taken.
+for p in spread_reads spread_dio_writes; do
+	modprobe loop || fail "modprobe loop failed"
+	assert_eq "$p default" "$(cat /sys/module/loop/parameters/$p)" Y
+	unload_loop
+	modprobe loop "$p=0" || fail "modprobe loop $p=0 failed"
+	assert_eq "$p=0" "$(cat /sys/module/loop/parameters/$p)" N
+	unload_loop
+	echo "  $p: default Y, $p=0 taken"
+done
