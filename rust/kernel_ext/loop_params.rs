@@ -22,6 +22,7 @@ extern "C" {
     static rloop_max_workers: kernel::ffi::c_uint;
     static rloop_spread_reads: bool;
     static rloop_spread_dio_writes: bool;
+    static rloop_blocking: bool;
     static rloop_rdax_nr: kernel::ffi::c_int;
     static rloop_rdax_size: kernel::ffi::c_ulong;
     static rloop_rdax_pool: *const kernel::ffi::c_char;
@@ -105,6 +106,12 @@ pub(crate) fn spread_reads() -> bool {
 pub(crate) fn spread_dio_writes() -> bool {
     // SAFETY: as for `max_loop`.
     unsafe { rloop_spread_dio_writes }
+}
+
+/// `blocking`: loop devices get a blocking (SRCU) tag set.
+pub(crate) fn blocking() -> bool {
+    // SAFETY: as for `max_loop`.
+    unsafe { rloop_blocking }
 }
 
 /// The most workers a loop device gets (`workers`): the shim's

@@ -15,6 +15,8 @@
 //! this module: `fops_get` took the reference when the file was made, and
 //! its last `fput` puts it from `__fput()`, core code that runs from the
 //! task's task_work or the delayed-fput worker after our callback returned.
+//! The references share one such file while any is held (the shim's
+//! `rloop_module_pin`): a bind takes a file reference, not a new file.
 
 use crate::kernel_ext::fs::File;
 use core::ptr::NonNull;
@@ -38,7 +40,8 @@ pub(crate) struct ModuleRef {
 }
 
 impl ModuleRef {
-    /// Takes a reference (an anonymous file of ours).  Call it only where
+    /// Takes a reference (to the shim's pin file, made if there is none
+    /// with references left).  Call it only where
     /// the module is already pinned (an open file of ours, as loop.c's "we
     /// have a reference from open()"), so that `try_module_get` cannot fail
     /// because the module is going away.

@@ -385,15 +385,11 @@ impl LoopDevice {
             .filter(|m| (m >> part_shift) as u32 == self.number)
             .ok_or(EINVAL)?;
         let depth = u32::try_from(loop_params::hw_queue_depth()).map_err(|_| EINVAL)?;
-        let tagset = Arc::pin_init(
-            TagSet::new(
-                1,
-                depth,
-                1,
-                flags::SHOULD_MERGE | flags::STACKING | flags::NO_SCHED_BY_DEFAULT,
-            ),
-            GFP_KERNEL,
-        )?;
+        let mut tag_flags = flags::SHOULD_MERGE | flags::STACKING | flags::NO_SCHED_BY_DEFAULT;
+        if loop_params::blocking() {
+            tag_flags |= flags::BLOCKING;
+        }
+        let tagset = Arc::pin_init(TagSet::new(1, depth, 1, tag_flags), GFP_KERNEL)?;
         GenDiskBuilder::new()
             .max_hw_sectors(MAX_HW_SECTORS)
             .devt(crate::LOOP_MAJOR, first_minor, 1 << part_shift)

@@ -17,6 +17,9 @@ pub(crate) mod flags {
     /// No I/O scheduler unless user space picks one
     /// (`BLK_MQ_F_NO_SCHED_BY_DEFAULT`).
     pub(crate) const NO_SCHED_BY_DEFAULT: u32 = kernel::bindings::BLK_MQ_F_NO_SCHED_BY_DEFAULT;
+    /// `queue_rq` may sleep: dispatch runs under the tag set's SRCU, and a
+    /// quiesce waits for an SRCU grace period (`BLK_MQ_F_BLOCKING`).
+    pub(crate) const BLOCKING: u32 = kernel::bindings::BLK_MQ_F_BLOCKING;
 }
 
 /// A wrapper for the C `struct blk_mq_tag_set`.
