@@ -14,6 +14,7 @@
 #include <linux/uio.h>
 #include <linux/xarray.h>
 #include <linux/fs.h>
+#include <linux/interrupt.h>
 #include <linux/loop.h>
 #include <linux/major.h>
 #include <linux/miscdevice.h>
@@ -400,6 +401,32 @@ struct file *rloop_module_pin(void)
 	rloop_pin_file = file;
 	spin_unlock(&rloop_pin_lock);
 	return file;
+}
+
+/*
+ * blk_mq_complete_request() of a request the driver owns.  Our queues have
+ * one hardware queue, so unless it needs an IPI, blk-mq raises the block
+ * softirq on this CPU; raised from a worker (process context), that wakes
+ * ksoftirqd to end the request.  With here (the worker has nothing else
+ * to do) and complete_bh, it is raised with bottom halves disabled, and
+ * re-enabling them runs it at once, in this thread: the request ends
+ * without a ksoftirqd wakeup.  A worker with more requests leaves it to
+ * ksoftirqd, which ends them in batches meanwhile.
+ */
+bool rloop_complete_bh = true;
+module_param_named(complete_bh, rloop_complete_bh, bool, 0444);
+MODULE_PARM_DESC(complete_bh, "A worker with no other request ends its request in its own softirq run instead of waking ksoftirqd; 0: always through ksoftirqd, as loop.c (default: 1)");
+
+void rloop_rq_complete(struct request *rq, bool here)
+{
+	if (here && rloop_complete_bh && !in_hardirq() && !in_nmi() &&
+	    !irqs_disabled()) {
+		local_bh_disable();
+		blk_mq_complete_request(rq);
+		local_bh_enable();
+		return;
+	}
+	blk_mq_complete_request(rq);
 }
 
 /* blk_update_request() of a request the driver owns. */

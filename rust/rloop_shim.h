@@ -50,6 +50,7 @@ unsigned int rloop_nr_cpu_ids(void);
 void rloop_cond_resched(void);
 struct file *rloop_module_pin(void);
 bool rloop_rq_update(struct request *rq, unsigned int bytes);
+void rloop_rq_complete(struct request *rq, bool here);
 bool rloop_local_throttle_save(void);
 void rloop_local_throttle_restore(bool old);
 gfp_t rloop_file_set_gfp_noio(struct file *file);

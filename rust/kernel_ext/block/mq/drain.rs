@@ -149,8 +149,12 @@ impl<T: Operations + 'static> WorkItem for RequestDrain<T> {
             if taken.peek().is_none() {
                 return;
             }
-            for rq in taken {
-                OwnedRequest::run_work(rq);
+            while let Some(rq) = taken.next() {
+                // Nothing after it in this batch nor pushed since: once it
+                // is handled the worker goes idle, so the request's end
+                // may run here rather than wake ksoftirqd for it.
+                let last = taken.peek().is_none() && this.head.load(Ordering::Relaxed).is_null();
+                OwnedRequest::run_work(rq, last);
                 this.queued.fetch_sub(1, Ordering::Relaxed);
                 task::cond_resched();
             }

@@ -9,7 +9,7 @@ use super::{aio::AioState, request::RequestDataWrapper, DiskRef, Job, OwnedReque
 use crate::kernel_ext::{block::BlockDevice, module::ModulePinned};
 use core::{
     marker::PhantomData,
-    sync::atomic::{AtomicPtr, AtomicU8},
+    sync::atomic::{AtomicBool, AtomicPtr, AtomicU8},
 };
 use kernel::{
     bindings, build_error,
@@ -169,6 +169,11 @@ impl<T: Operations> OperationsVTable<T> {
             unsafe {
                 RequestDataWrapper::drain_next_ptr(pdu.as_ptr())
                     .write(AtomicPtr::new(core::ptr::null_mut()))
+            };
+            // SAFETY: the flag is allocated but not initialised, so it is
+            // valid for writes.
+            unsafe {
+                RequestDataWrapper::complete_here_ptr(pdu.as_ptr()).write(AtomicBool::new(false))
             };
             // SAFETY: the aio field is allocated and not in use.
             unsafe { AioState::init(RequestDataWrapper::aio_ptr(pdu.as_ptr())) };

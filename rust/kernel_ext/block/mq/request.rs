@@ -18,7 +18,7 @@ use core::{
     mem::MaybeUninit,
     ops::Deref,
     ptr::{addr_of_mut, NonNull},
-    sync::atomic::{AtomicPtr, AtomicU8, Ordering},
+    sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, Ordering},
 };
 use kernel::{
     bindings, c_str, ffi, prelude::*, static_lock_class, types::Opaque, workqueue::Queue,
@@ -38,6 +38,7 @@ extern "C" {
     ) -> ffi::c_int;
     fn rloop_rq_zero_fill(rq: *mut ffi::c_void);
     fn rloop_rq_update(rq: *mut ffi::c_void, bytes: ffi::c_uint) -> bool;
+    fn rloop_rq_complete(rq: *mut ffi::c_void, here: bool);
 }
 
 /// The operation of a request (`req_op()`).
@@ -250,7 +251,9 @@ impl<T: Operations> Request<T> {
         let rq = unsafe { bindings::blk_mq_rq_from_pdu(pdu) };
         // SAFETY: `queue_work` gave up its ownership for us.
         let rq = unsafe { OwnedRequest::<T>::from_raw(rq) };
-        OwnedRequest::run_work(rq);
+        // One request per work item: whether the queue has more is not
+        // ours to know, so the completion stays deferred.
+        OwnedRequest::run_work(rq, false);
     }
 
     /// The PDU of this request.
@@ -272,6 +275,10 @@ pub(crate) struct RequestDataWrapper {
     pub(super) drain_next: AtomicPtr<bindings::request>,
     /// The status [`Request::complete`] hands to the `complete` callback.
     pub(super) status: AtomicU8,
+    /// The worker that last ran the request had nothing else to do: its
+    /// completion may run the block softirq at once, in this thread
+    /// (set by [`super::drain::RequestDrain`] before each run).
+    pub(super) complete_here: AtomicBool,
 }
 
 impl RequestDataWrapper {
@@ -293,6 +300,16 @@ impl RequestDataWrapper {
     pub(crate) unsafe fn status_ptr(this: *mut Self) -> *mut AtomicU8 {
         // SAFETY: by the safety requirements `this` is valid.
         unsafe { addr_of_mut!((*this).status) }
+    }
+
+    /// Pointer to the complete-here flag of `this`.
+    ///
+    /// # Safety
+    ///
+    /// `this` is valid for writes (possibly uninitialised).
+    pub(crate) unsafe fn complete_here_ptr(this: *mut Self) -> *mut AtomicBool {
+        // SAFETY: by the safety requirements `this` is valid.
+        unsafe { addr_of_mut!((*this).complete_here) }
     }
 
     /// Pointer to the drain-list link of `this`.
@@ -388,13 +405,15 @@ impl<T: Operations> OwnedRequest<T> {
     pub(crate) fn complete(self, status: Result) {
         // Read by `complete_callback`, after `blk_mq_complete_request`
         // (which orders it: IPI, softirq or the same thread).
-        self.wrapper_ref()
-            .status
-            .store(blk_status(status), Ordering::Relaxed);
+        let pdu = self.wrapper_ref();
+        pdu.status.store(blk_status(status), Ordering::Relaxed);
+        let here = pdu.complete_here.load(Ordering::Relaxed);
         let ptr = self.into_raw();
         // SAFETY: we owned the request, which was started in `queue_rq`;
-        // our `complete` callback ends it; nobody uses it after this.
-        unsafe { bindings::blk_mq_complete_request(ptr) };
+        // `rloop_rq_complete` is `blk_mq_complete_request` (with bottom
+        // halves disabled around it if `here`, in process context), whose
+        // `complete` callback (ours) ends it; nobody uses it after this.
+        unsafe { rloop_rq_complete(ptr.cast(), here) };
     }
 
     /// Queues the request's own work item on `queue`; `T::work` then runs
@@ -438,8 +457,13 @@ impl<T: Operations> OwnedRequest<T> {
         };
     }
 
-    /// Runs `T::work` for `rq`, in process context (from a work item).
-    pub(super) fn run_work(rq: Self) {
+    /// Runs `T::work` for `rq`, in process context (from a work item);
+    /// `last`: the worker has nothing else to do after it (see
+    /// `complete_here`).
+    pub(super) fn run_work(rq: Self, last: bool) {
+        rq.wrapper_ref()
+            .complete_here
+            .store(last, Ordering::Relaxed);
         // SAFETY: the request's queue is alive while it is in flight, and its
         // `queuedata` holds `T::QueueData` (see `GenDiskBuilder::build`);
         // the borrow lives in the `Job`, which ends the request last.
