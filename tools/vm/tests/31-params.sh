@@ -53,9 +53,16 @@ if modprobe loop workers=65 2>/dev/null; then
 fi
 dmesg | grep -q "invalid for parameter .workers" || fail "no message for workers=65: $(dmesg | tail -n3)"
 echo "  workers: default 0, workers=1 taken, workers=65 refused"
-# spread_reads, spread_dio_writes, blocking and complete_bh (rloop's too):
-# on by default, 0 taken.
-for p in spread_reads spread_dio_writes blocking complete_bh; do
+# spread_reads, spread_dio_writes and blocking (rloop's too): on by
+# default, 0 taken; complete_bh: off by default, 1 taken.
+modprobe loop || fail "modprobe loop failed"
+assert_eq "complete_bh default" "$(cat /sys/module/loop/parameters/complete_bh)" N
+unload_loop
+modprobe loop complete_bh=1 || fail "modprobe loop complete_bh=1 failed"
+assert_eq "complete_bh=1" "$(cat /sys/module/loop/parameters/complete_bh)" Y
+unload_loop
+echo "  complete_bh: default N, complete_bh=1 taken"
+for p in spread_reads spread_dio_writes blocking; do
 	modprobe loop || fail "modprobe loop failed"
 	assert_eq "$p default" "$(cat /sys/module/loop/parameters/$p)" Y
 	unload_loop
