@@ -72,6 +72,7 @@ stress: setup
 
 bench: setup
 	@tools/bench/run $(if $(filter 1,$(QUICK)),--quick) $(if $(filter 1,$(PUBLISH)),--publish) \
+		$(if $(KEEP),--keep $(KEEP)) \
 		$(if $(BENCH_OUT),--out $(BENCH_OUT)) $(if $(BENCH_TIMEOUT),--timeout $(BENCH_TIMEOUT)) \
 		$(BENCH_ARGS)
 
