@@ -55,19 +55,13 @@ dmesg | grep -q "invalid for parameter .workers" || fail "no message for workers
 echo "  workers: default 0, workers=1 taken, workers=65 refused"
 # spread_reads, spread_dio_writes and blocking (rloop's too): on by
 # default, 0 taken; complete_bh: off by default, 1 taken.
-modprobe loop || fail "modprobe loop failed"
-assert_eq "complete_bh default" "$(cat /sys/module/loop/parameters/complete_bh)" N
-unload_loop
-modprobe loop complete_bh=1 || fail "modprobe loop complete_bh=1 failed"
-assert_eq "complete_bh=1" "$(cat /sys/module/loop/parameters/complete_bh)" Y
-unload_loop
-echo "  complete_bh: default N, complete_bh=1 taken"
-for p in spread_reads spread_dio_writes blocking; do
+for p in spread_reads:Y:0:N spread_dio_writes:Y:0:N blocking:Y:0:N complete_bh:N:1:Y; do
+	IFS=: read -r p def set got <<<"$p"
 	modprobe loop || fail "modprobe loop failed"
-	assert_eq "$p default" "$(cat /sys/module/loop/parameters/$p)" Y
+	assert_eq "$p default" "$(cat /sys/module/loop/parameters/$p)" "$def"
 	unload_loop
-	modprobe loop "$p=0" || fail "modprobe loop $p=0 failed"
-	assert_eq "$p=0" "$(cat /sys/module/loop/parameters/$p)" N
+	modprobe loop "$p=$set" || fail "modprobe loop $p=$set failed"
+	assert_eq "$p=$set" "$(cat /sys/module/loop/parameters/$p)" "$got"
 	unload_loop
-	echo "  $p: default Y, $p=0 taken"
+	echo "  $p: default $def, $p=$set taken"
 done
