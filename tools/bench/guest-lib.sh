@@ -136,6 +136,18 @@ memdisk_unload() {
 	case $1 in rloop-mem* | rloop-dax*) unload_loop ;; brd) rmmod brd ;; nullblk) rmmod null_blk ;; pmem) ;; esac
 }
 
+# daxfs_mount DEV MNT FILE MIB: ext4 with 4 KiB blocks over $msize MiB of
+# DEV (the same size on every driver: pmem's disk is larger), mounted on
+# MNT with dax=always, and FILE of MIB MiB written once through write(2).
+# Status 1: mkfs.ext4 or the mount failed (nothing mounted); 2: FILE has no
+# STATX_ATTR_DAX (unmounted again).  guest-bench's daxfs group and
+# guest-profile's backing daxfs.
+daxfs_mount() {
+	mkfs.ext4 -qF -b 4096 "$1" $((msize * 256)) >/dev/null && mount -o dax=always "$1" "$2" || return 1
+	fill "$3" "$4" && sync
+	statx_dax "$3" || { umount "$2"; return 2; }
+}
+
 # fill FILE|DEV MIB [DD-FLAGS...]: MIB MiB of random bytes, from a 32 MiB
 # chunk of /dev/urandom made once (urandom itself makes 10-20 MiB/s under
 # TCG: filling every disk from it cost more than its cells).
