@@ -64,8 +64,10 @@ pmem_setup() {
 		note pmem "no two legacy persistent memory ranges (${#ranges[@]}; boot with memmap=512M!1G memmap=256M!1536M): rloop-dax, pmem and daxfs not measured"
 		return 1
 	fi
-	read -r pool_start pool_end <<<"${ranges[0]}"
-	read -r ctl_start ctl_end <<<"${ranges[1]}"
+	# pmem_swap=1 (guest-bench): the pool on the second range and pmem on
+	# the first, to tell the drivers from the ranges' placement.
+	read -r pool_start pool_end <<<"${ranges[${pmem_swap:-0} == 1 ? 1 : 0]}"
+	read -r ctl_start ctl_end <<<"${ranges[${pmem_swap:-0} == 1 ? 0 : 1]}"
 	pool_addr=$(printf '%#x' $((16#$pool_start)))
 	# Both disks must fit in the smaller range, less some room (pmem's
 	# namespace, the pool's alignment): 224 MiB with tools/lib.sh's ranges.
