@@ -56,18 +56,20 @@ settle_cache() {
 # pmem, the control (as tools/vm/tests/62-dax.sh).  pmem_setup loads
 # nd_pmem (no udev here: nothing else loads it), unbinds it from the
 # pool's namespace and finds the control's disk; pmem_ok=1 if all went.
-pmem_ok=0 pool_addr= pool_ns= ctl_disk= pmem_max=
+# pmem_layout=1: the pool on the second range and pmem on the first
+# (guest-bench's pmem_swap), to tell the drivers from the ranges'
+# placement; pmem_teardown then pmem_setup again changes the layout.
+pmem_ok=0 pool_addr= pool_ns= ctl_disk= pmem_max= pmem_layout=0
 pmem_setup() {
 	local ranges pool_start pool_end ctl_start ctl_end ctl_ns i
+	pmem_ok=0 ctl_disk=
 	mapfile -t ranges < <(legacy_pmem_ranges)
 	if ((${#ranges[@]} < 2)); then
 		note pmem "no two legacy persistent memory ranges (${#ranges[@]}; boot with memmap=512M!1G memmap=256M!1536M): rloop-dax, pmem and daxfs not measured"
 		return 1
 	fi
-	# pmem_swap=1 (guest-bench): the pool on the second range and pmem on
-	# the first, to tell the drivers from the ranges' placement.
-	read -r pool_start pool_end <<<"${ranges[${pmem_swap:-0} == 1 ? 1 : 0]}"
-	read -r ctl_start ctl_end <<<"${ranges[${pmem_swap:-0} == 1 ? 0 : 1]}"
+	read -r pool_start pool_end <<<"${ranges[pmem_layout == 1 ? 1 : 0]}"
+	read -r ctl_start ctl_end <<<"${ranges[pmem_layout == 1 ? 0 : 1]}"
 	pool_addr=$(printf '%#x' $((16#$pool_start)))
 	# Both disks must fit in the smaller range, less some room (pmem's
 	# namespace, the pool's alignment): 224 MiB with tools/lib.sh's ranges.
@@ -86,7 +88,7 @@ pmem_setup() {
 	if [[ -e /sys/bus/nd/devices/$pool_ns/driver ]]; then
 		echo "$pool_ns" >/sys/bus/nd/drivers/nd_pmem/unbind || { note pmem "cannot unbind nd_pmem from $pool_ns"; return 1; }
 	fi
-	note pmem "pool $pool_addr ($pool_ns, nd_pmem unbound), control /dev/$ctl_disk ($ctl_ns, queue/dax $(cat /sys/block/$ctl_disk/queue/dax))"
+	note "pmem$( ((pmem_layout == 1)) && echo _swapped)" "pool $pool_addr ($pool_ns, nd_pmem unbound), control /dev/$ctl_disk ($ctl_ns, queue/dax $(cat /sys/block/$ctl_disk/queue/dax))"
 	log "pmem: rdax pool at $pool_addr, control /dev/$ctl_disk"
 	pmem_ok=1
 }
